@@ -1,0 +1,67 @@
+# Thin verbs; the work lives in scripts/ and the Python package. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+HTTP_ADDR ?= :8080
+
+.PHONY: help bootstrap run dev build build-web build-nix test test-unit lint fmt lock bench repro-check docker clean docs-config
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+bootstrap: ## install system packages (when missing), the venv and npm packages
+	@scripts/bootstrap.sh
+
+build-web: bootstrap ## build the dashboard (esbuild) and the docs (mkdocs) into nara-web/public
+	@scripts/build-web.sh
+
+build: bootstrap ## freeze bin/nara (one-file, static); builds web assets first when stale
+	@scripts/build-binary.sh
+
+run: build ## build bin/nara when stale and run it on :8080 (alone unless MQTT_HOST is set)
+	HTTP_ADDR=$${HTTP_ADDR:-$(HTTP_ADDR)} ./bin/nara
+
+dev: bootstrap ## run from source (python -m nara) without freezing
+	$(PY) -m nara
+
+test: bootstrap ## everything: set-up, web build, unit + integration + browser + binary tests
+	@scripts/build-web.sh
+	@scripts/build-binary.sh
+	$(PY) -m pytest -p no:cacheprovider
+
+test-unit: bootstrap ## only the pure-core unit tests (no network, no Node)
+	$(PY) -m pytest tests/unit
+
+lint: bootstrap ## format check, lint, types, and the deployment files' linters
+	$(VENV)/bin/ruff format --check nara tests bench scripts
+	$(VENV)/bin/ruff check nara tests bench scripts
+	$(VENV)/bin/mypy
+	@scripts/lint-deploy.sh
+
+fmt: bootstrap ## apply ruff's formatting and autofixes
+	$(VENV)/bin/ruff format nara tests bench scripts
+	$(VENV)/bin/ruff check --fix nara tests bench scripts
+
+docs-config: bootstrap ## regenerate docs/configuration.md's table from the settings table
+	$(PY) -m nara.tools.gendocs
+
+lock: ## re-pin Python dependencies with hashes (needs network to PyPI)
+	$(VENV)/bin/uv pip compile --generate-hashes --extra dev pyproject.toml -o requirements/dev.lock \
+	  --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --no-header
+	sed -i '1i # Pinned with hashes. Regenerate with `make lock`.' requirements/dev.lock
+
+bench: bootstrap ## benchmarks: print side-by-side ratios
+	$(PY) bench/run.py
+
+repro-check: bootstrap ## build bin/nara twice and compare sha256
+	@scripts/repro-check.sh
+
+build-nix: ## reproducible build with Nix (nix build)
+	nix --extra-experimental-features 'nix-command flakes' build .#default
+
+docker: ## build the container image (needs a Docker engine)
+	docker build -t nara:dev .
+
+clean: ## remove build output
+	rm -rf build dist bin nara-web/public .pytest_cache .mypy_cache .ruff_cache

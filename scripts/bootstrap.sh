@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Set up everything `make test` and `make run` need on a fresh Debian machine (as root):
+# system packages when missing, the Python venv with pinned, hash-checked dependencies,
+# and the npm packages (npm ci). Idempotent: a second run does only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_pkgs=()
+need() { command -v "$1" >/dev/null 2>&1 || want_pkgs+=("$2"); }
+need mosquitto mosquitto
+need chromium chromium
+need node nodejs
+need npm npm
+need nix-instantiate nix-bin
+need shellcheck shellcheck
+/usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || want_pkgs+=(python3-venv)
+[ -e /usr/include/python3.11/Python.h ] || want_pkgs+=(python3-dev)
+command -v systemd-analyze >/dev/null 2>&1 || want_pkgs+=(systemd)
+if [ "${#want_pkgs[@]}" -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "bootstrap: missing system packages: ${want_pkgs[*]} (run as root, or install them)" >&2
+    exit 1
+  fi
+  echo "bootstrap: installing ${want_pkgs[*]} from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${want_pkgs[@]}"
+fi
+
+# The venv is made from Debian's python3: staticx refuses a libpython with an RPATH (pyenv's).
+PY=${NARA_PYTHON:-/usr/bin/python3}
+stamp=.venv/.lock-sha256
+lock_sum=$(sha256sum requirements/dev.lock pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
+  echo "bootstrap: creating .venv with $PY and the pinned dependencies"
+  [ -x .venv/bin/python ] || "$PY" -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements/dev.lock
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+  echo "$lock_sum" > "$stamp"
+fi
+
+if [ ! -d nara-web/node_modules ] || [ nara-web/package-lock.json -nt nara-web/node_modules/.package-lock.json ]; then
+  echo "bootstrap: npm ci"
+  (cd nara-web && npm ci --no-audit --no-fund --loglevel=error)
+fi
