@@ -47,6 +47,7 @@ docs-config: bootstrap ## regenerate docs/configuration.md's table from the sett
 	$(PY) -m nara.tools.gendocs
 
 lock: ## re-pin Python dependencies with hashes (needs network to PyPI)
+	$(VENV)/bin/pip install -q uv
 	$(VENV)/bin/uv pip compile --generate-hashes --extra dev pyproject.toml -o requirements/dev.lock \
 	  --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --no-header
 	sed -i '1i # Pinned with hashes. Regenerate with `make lock`.' requirements/dev.lock

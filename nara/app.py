@@ -1,0 +1,111 @@
+"""THE wiring place: ``build_app`` constructs every adapter and connects them.
+
+Boot order is the order of ``cleanup_ctx``; cleanup runs in reverse (aiohttp's advice for complex
+applications). Test seams are parameters (``clock``, ``rand``, ``sensors``), never globals.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from nara.config import Config
+from nara.context import CTX, NaraContext
+from nara.core.identity import Identity
+from nara.core.protocol import Node, NodeSettings, subscriptions
+from nara.feed import Feed
+from nara.http.assets import AssetStore
+from nara.http.metrics import REGISTRY, make_registry
+from nara.http.routes import add_routes
+from nara.plaza import Plaza, parse_broker_url
+from nara.runtime import NodeRuntime, wall_clock_ns
+from nara.sensors import SensorReader
+from nara.tasks import Supervisor
+
+log = logging.getLogger("nara")
+SHUTDOWN_BUDGET_S = 5.0
+
+
+def build_app(
+    config: Config,
+    identity: Identity,
+    *,
+    clock: Callable[[], int] = wall_clock_ns,
+    rand: random.Random | None = None,
+    sensors: SensorReader | None = None,
+    build: dict[str, str] | None = None,
+    on_fatal: Callable[[str, BaseException], None] | None = None,
+) -> web.Application:
+    rand = rand or random.SystemRandom()
+    settings = NodeSettings(
+        ledger_capacity=config.effective_ledger_capacity,
+        missing_after_s=config.missing_after,
+        gossip_missing_after_s=config.gossip_missing_after,
+        memory_mode=config.memory_mode,
+        public_url=config.public_url,
+        hostname=config.hostname,
+    )
+    node = Node(identity, settings, rand, clock())
+    feed = Feed()
+    runtime = NodeRuntime(node, clock=clock, sensors=sensors or SensorReader(), feed=feed)
+    assets = AssetStore(config.base_path)
+    plaza = None
+    if config.mqtt_host:
+        plaza = Plaza(
+            parse_broker_url(config.mqtt_host),
+            name=identity.name,
+            username=config.mqtt_user,
+            password=config.mqtt_pass,
+            insecure=config.mqtt_insecure,
+            subscriptions=subscriptions(identity.name),
+            deliver=runtime.deliver,
+            on_state=runtime.plaza_state,
+            rand=rand if isinstance(rand, random.Random) else random.Random(),
+        )
+        runtime.plaza = plaza
+    ctx = NaraContext(
+        config=config,
+        identity=identity,
+        runtime=runtime,
+        feed=feed,
+        assets=assets,
+        plaza=plaza,
+        build=dict(build or {}),
+    )
+    if "asset_hash" in ctx.build and not ctx.build["asset_hash"]:
+        ctx.build["asset_hash"] = assets.asset_hash()
+
+    app = web.Application()
+    app[CTX] = ctx
+    app[REGISTRY] = make_registry(ctx)
+    add_routes(app, config.base_path)
+
+    def fatal(name: str, exc: BaseException) -> None:
+        if on_fatal is not None:
+            on_fatal(name, exc)
+
+    async def node_tasks(app: web.Application) -> AsyncIterator[None]:
+        supervisor = Supervisor(fatal)
+        supervisor.spawn("ticker", runtime.run_ticker)
+        supervisor.spawn("publisher", runtime.run_publisher)
+        if plaza is not None:
+            log.info("joining the plaza at %s", plaza.address.display)
+            supervisor.spawn("plaza", plaza.run)
+        else:
+            log.info("no MQTT broker configured (-mqtt-host): running alone, without a plaza")
+        yield
+        # Shutdown: chau first (while the plaza is still up), then end streams, then tasks.
+        await runtime.say_goodbye()
+        feed.close()
+        await supervisor.close()
+
+    app.cleanup_ctx.append(node_tasks)
+
+    async def close_streams(app: web.Application) -> None:
+        feed.close()  # SSE handlers end before aiohttp waits for them
+
+    app.on_shutdown.append(close_streams)
+    return app

@@ -1,0 +1,194 @@
+"""Command line: argv → Config → a subcommand. ``serve`` (the default) runs the node; ``identity``,
+``soul``, ``healthcheck`` and ``version`` are small local tools.
+
+Exit codes: 0 fine, 1 healthcheck failed, 2 unusable configuration (bad flag, soul, busy port).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+
+from nara import buildinfo
+from nara.config import ConfigError, Config, add_arguments, load_config
+from nara.core.identity import Identity, SoulError, determine_identity
+
+log = logging.getLogger("nara")
+COMMANDS = ("serve", "identity", "soul", "healthcheck", "version")
+
+
+class UsageError(Exception):
+    """One readable line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see nara --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="nara",
+        description=(
+            "A nara: a node of a small social network for computers. It meets other naras on an "
+            "MQTT broker (the plaza) and serves a live dashboard, a JSON/SSE API and its docs "
+            "on one HTTP port.\n\ncommands:\n"
+            "  serve        run the node (the default)\n"
+            "  identity     print, as JSON, who the flags and environment make this nara (no soul)\n"
+            "  soul         print the soul, for migrating this nara to another machine (secret!)\n"
+            "  healthcheck  exit 0 when the node answers /livez (for container health checks)\n"
+            "  version      print version and build information"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+        epilog="Every option can also be set by its environment variable; flags win over the "
+        "environment. Go-style -flag and GNU-style --flag are both accepted.",
+    )
+    parser.add_argument("command", nargs="?", default="serve", choices=COMMANDS, metavar="COMMAND")
+    parser.add_argument("-version", "--version", "-V", action="store_true", help="print the version and exit")
+    parser.add_argument(
+        "-url", "--url", dest="url", default=None, metavar="URL",
+        help="healthcheck: URL to probe [default: http://127.0.0.1:PORT{base}/livez]",
+    )
+    add_arguments(parser)
+    return parser
+
+
+def _fingerprint() -> bytes:
+    from nara.fingerprint import hardware_fingerprint
+
+    return hardware_fingerprint()
+
+
+def resolve_identity(config: Config) -> Identity:
+    return determine_identity(config.name, config.soul, config.hostname, _fingerprint())
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind the HTTP port before anything else starts, so a busy port fails fast and cleanly."""
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    if not host:  # ':8080' means every interface: prefer a dual-stack IPv6 socket
+        infos.sort(key=lambda i: i[0] != socket.AF_INET6)
+    family, kind, proto, _, addr = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6 and not host:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        sock.bind(addr)
+        sock.listen(128)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def listen_url(sock: socket.socket, base: str) -> str:
+    host, port = sock.getsockname()[:2]
+    if host in ("::", "0.0.0.0"):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}{base}/"
+
+
+async def serve(config: Config, identity: Identity, sock: socket.socket) -> int:
+    from aiohttp import web
+
+    from nara.app import SHUTDOWN_BUDGET_S, build_app
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    exit_code = 0
+
+    def on_fatal(name: str, exc: BaseException) -> None:
+        nonlocal exit_code
+        exit_code = 1
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)  # a second signal just sets it again
+
+    app = build_app(config, identity, build=buildinfo.build_info(), on_fatal=on_fatal)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=2.0)
+    await runner.setup()
+    site = web.SockSite(runner, sock, shutdown_timeout=2.0)
+    await site.start()
+    log.info(
+        "nara %s is %s (%s); dashboard at %s",
+        buildinfo.build_info()["version"],
+        identity.name,
+        "custom name" if identity.custom_mode else "generated name",
+        listen_url(sock, config.base_path),
+    )
+    if not identity.native:
+        log.info("using a portable soul (not derived from this machine)")
+    await stop.wait()
+    log.info("shutting down")
+    try:
+        await asyncio.wait_for(runner.cleanup(), SHUTDOWN_BUDGET_S - 0.5)
+    except asyncio.TimeoutError:
+        log.warning("shutdown took too long; exiting anyway")
+    return exit_code
+
+
+def _healthcheck_url(config: Config, explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    _, port = config.http_host_port
+    return f"http://127.0.0.1:{port}{config.base_path}/livez"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(args_list)
+        if args.version or args.command == "version":
+            print(buildinfo.version_text())
+            return 0
+        config = load_config(args, os.environ, socket.gethostname().split(".")[0])
+        if args.command == "healthcheck":
+            from nara.healthcheck import healthcheck
+
+            return healthcheck(_healthcheck_url(config, args.url))
+        identity = resolve_identity(config)
+    except (UsageError, ConfigError, SoulError) as exc:
+        print(f"nara: {exc}", file=sys.stderr)
+        return 2
+
+    if args.command == "soul":
+        print(identity.soul.text)
+        return 0
+    if args.command == "identity":
+        print(json.dumps(identity.public_summary(), ensure_ascii=False, indent=2))
+        return 0
+
+    from nara.launcher import bind_to_parent
+    from nara.logs import setup_logging
+
+    setup_logging(config.log_level, config.log_format)
+    bind_to_parent()
+    host, port = config.http_host_port
+    try:
+        sock = bind_socket(host, port)
+    except OSError as exc:
+        reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+        print(
+            f"nara: address {config.http_addr} {reason}; choose another with -http-addr "
+            f"(e.g. -http-addr 127.0.0.1:0 picks a free port)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return asyncio.run(serve(config, identity, sock))
+    except KeyboardInterrupt:
+        return 0

@@ -1,0 +1,82 @@
+"""Online-status projection: who is ONLINE, OFFLINE or MISSING, folded from the ledger (spec §4.1a).
+
+"Most recent event wins" per subject, by the envelope ``ts``: hey-there, seen, restart/first-seen
+observations, social and ping events say ONLINE; chau says OFFLINE; a status-change observation says
+what it carries. A subject whose latest word is ONLINE but older than the threshold is MISSING.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nara.core.events import (
+    SVC_CHAU,
+    SVC_HEY_THERE,
+    SVC_OBSERVATION,
+    SVC_PING,
+    SVC_SEEN,
+    SVC_SOCIAL,
+    Observation,
+    SyncEvent,
+)
+
+ONLINE = "ONLINE"
+OFFLINE = "OFFLINE"
+MISSING = "MISSING"
+NS = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """The latest thing the ledger says about a subject."""
+
+    status: str
+    ts: int  # nanoseconds
+
+
+def statuses_from(event: SyncEvent) -> list[tuple[str, str]]:
+    """(subject, status) pairs an event asserts, per the §4.1 table."""
+    payload = event.payload
+    if event.svc == SVC_HEY_THERE:
+        return [(subject, ONLINE) for subject in event.subjects()[:1]]
+    if event.svc == SVC_CHAU:
+        return [(subject, OFFLINE) for subject in event.subjects()[:1]]
+    if event.svc == SVC_OBSERVATION and isinstance(payload, Observation):
+        if payload.type == "status-change":
+            if payload.online_state in (ONLINE, OFFLINE, MISSING):
+                return [(payload.subject, payload.online_state)]
+            return []
+        return [(payload.subject, ONLINE)]
+    if event.svc in (SVC_SEEN, SVC_SOCIAL):
+        return [(subject, ONLINE) for subject in event.subjects()[:1]]
+    if event.svc == SVC_PING:
+        return [(subject, ONLINE) for subject in event.subjects()]
+    return []
+
+
+class OnlineStatusProjection:
+    """Folds ledger events into the latest status word per subject."""
+
+    def __init__(self) -> None:
+        self._words: dict[str, Word] = {}
+
+    def apply(self, event: SyncEvent) -> None:
+        for subject, status in statuses_from(event):
+            current = self._words.get(subject)
+            if current is None or event.ts >= current.ts:
+                self._words[subject] = Word(status, event.ts)
+
+    def word(self, subject: str) -> Word | None:
+        return self._words.get(subject)
+
+    def status(self, subject: str, now_ns: int, threshold_s: float) -> str:
+        """ONLINE / OFFLINE / MISSING, or "" for a subject the ledger never mentioned."""
+        word = self._words.get(subject)
+        if word is None:
+            return ""
+        if word.status == ONLINE and now_ns - word.ts > threshold_s * NS:
+            return MISSING
+        return word.status
+
+    def forget(self, subject: str) -> None:
+        self._words.pop(subject, None)

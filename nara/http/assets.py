@@ -1,0 +1,138 @@
+"""Serving the built dashboard and docs from package data (``importlib.resources``), from memory.
+
+Works the same from a source checkout (``nara/web`` → ``nara-web/public``) and inside the frozen
+binary. Files are read once, on first request, and kept with a gzip copy for compressible types.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.resources
+import mimetypes
+import re
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+
+from aiohttp import web
+
+HASHED = re.compile(r"-[A-Za-z0-9_]{8,}\.(js|css|map|svg|png|woff2?)$")
+COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml")
+SPA_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+# mkdocs-material inlines small scripts and styles; its search runs in a web worker.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self' data:; worker-src 'self' blob:; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
+PLACEHOLDER = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>nara</title></head>
+<body><main><h1>nara is running</h1>
+<p>The dashboard has not been built into this copy of nara. Build it with
+<code>make build-web</code> (or use a release binary). The JSON API works already:
+<a href="{base}/narae.json">narae.json</a>, <a href="{base}/api.json">api.json</a>,
+<a href="{base}/metrics">metrics</a>.</p></main></body></html>
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    body: bytes
+    gzipped: bytes | None
+    content_type: str
+    etag: str
+
+
+def web_root() -> Traversable:
+    return importlib.resources.files("nara") / "web"
+
+
+class AssetStore:
+    """Reads assets lazily and caches them; one per app (no module-level state)."""
+
+    def __init__(self, base_path: str, root: Traversable | None = None) -> None:
+        self.base_path = base_path
+        self.root = root if root is not None else web_root()
+        self._cache: dict[str, Asset | None] = {}
+
+    def has_dashboard(self) -> bool:
+        return self._file("index.html") is not None
+
+    def has_docs(self) -> bool:
+        return self._file("docs/index.html") is not None
+
+    def asset_hash(self) -> str:
+        node = self._file("asset-hash.txt")
+        return node.read_text(encoding="utf-8").strip() if node is not None else ""
+
+    def _file(self, rel: str) -> Traversable | None:
+        node = self.root
+        for part in rel.split("/"):
+            if part in ("", ".", "..") or part.startswith("."):
+                return None
+            node = node / part
+        try:
+            return node if node.is_file() else None
+        except OSError:
+            return None
+
+    def get(self, rel: str) -> Asset | None:
+        if rel in self._cache:
+            return self._cache[rel]
+        node = self._file(rel)
+        asset = None
+        if node is not None:
+            body = node.read_bytes()
+            if rel == "index.html":
+                body = body.replace(b"__NARA_BASE__", self.base_path.encode())
+            ctype = mimetypes.guess_type(rel)[0] or "application/octet-stream"
+            if ctype.startswith("text/") or ctype in ("application/javascript", "application/json"):
+                ctype += "; charset=utf-8"
+            gz = None
+            if ctype.startswith(COMPRESSIBLE) and len(body) > 1024:
+                gz = gzip.compress(body, compresslevel=6, mtime=0)
+            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+            asset = Asset(body, gz, ctype, etag)
+        self._cache[rel] = asset
+        return asset
+
+    def respond(self, request: web.Request, rel: str, *, csp: str, cache: str) -> web.Response:
+        asset = self.get(rel)
+        if asset is None:
+            raise web.HTTPNotFound(text="not found\n")
+        headers = {
+            "Content-Type": asset.content_type,
+            "Cache-Control": cache,
+            "ETag": asset.etag,
+            "Content-Security-Policy": csp,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Vary": "Accept-Encoding",
+        }
+        if request.headers.get("If-None-Match") == asset.etag:
+            return web.Response(status=304, headers=headers)
+        body = asset.body
+        if asset.gzipped is not None and "gzip" in request.headers.get("Accept-Encoding", ""):
+            body = asset.gzipped
+            headers["Content-Encoding"] = "gzip"
+        return web.Response(body=body, headers=headers)
+
+    def cache_policy(self, rel: str) -> str:
+        if HASHED.search(rel):
+            return "public, max-age=31536000, immutable"
+        return "no-cache"
+
+    def placeholder(self) -> web.Response:
+        return web.Response(
+            text=PLACEHOLDER.format(base=self.base_path),
+            content_type="text/html",
+            headers={
+                "Cache-Control": "no-cache",
+                "Content-Security-Policy": SPA_CSP,
+                "X-Content-Type-Options": "nosniff",
+            },
+        )

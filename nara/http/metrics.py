@@ -1,0 +1,111 @@
+"""/metrics in the Prometheus text format, collected from the node's state at scrape time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from nara.context import CTX, NaraContext
+from nara.core import views
+from nara.core.wire import DropReason
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class NaraCollector(Collector):
+    def __init__(self, ctx: NaraContext) -> None:
+        self.ctx = ctx
+
+    def collect(self) -> Iterator[Metric]:
+        ctx = self.ctx
+        rt = ctx.runtime
+        node = rt.node
+        now = rt.clock()
+
+        received = CounterMetricFamily(
+            "nara_messages_received", "Plaza messages received, by topic.", labels=["topic"]
+        )
+        for topic, n in sorted(rt.stats.received.items()):
+            received.add_metric([topic], n)
+        yield received
+
+        dropped = CounterMetricFamily(
+            "nara_messages_dropped", "Plaza messages dropped, by reason.", labels=["reason"]
+        )
+        reasons = {r.value: 0 for r in DropReason} | dict(rt.stats.dropped)
+        for reason, n in sorted(reasons.items()):
+            dropped.add_metric([reason], n)
+        yield dropped
+
+        published = CounterMetricFamily(
+            "nara_messages_published", "Plaza messages published, by topic.", labels=["topic"]
+        )
+        for topic, n in sorted(rt.stats.published.items()):
+            published.add_metric([topic], n)
+        yield published
+
+        by_status = GaugeMetricFamily("nara_naras", "Naras known, by status.", labels=["status"])
+        for status, n in views.counts_by_status(node).items():
+            by_status.add_metric([status], n)
+        yield by_status
+
+        yield GaugeMetricFamily("nara_sse_clients", "Connected /events clients.", value=len(ctx.feed))
+        yield CounterMetricFamily(
+            "nara_sse_clients_dropped", "Slow /events clients cut off.", value=ctx.feed.slow_clients_dropped
+        )
+        yield GaugeMetricFamily("nara_ledger_events", "Events held in the ledger.", value=len(node.ledger))
+        yield GaugeMetricFamily(
+            "nara_ledger_capacity", "Ledger capacity in events.", value=node.ledger.capacity
+        )
+        connected = 0 if ctx.plaza is None or not ctx.plaza.connected.is_set() else 1
+        yield GaugeMetricFamily("nara_plaza_connected", "1 while connected to the plaza.", value=connected)
+        if ctx.plaza is not None:
+            yield CounterMetricFamily(
+                "nara_plaza_connects", "Successful plaza (re)connections.", value=ctx.plaza.connects
+            )
+
+        build = GaugeMetricFamily(
+            "nara_build_info", "Build information.", labels=sorted(ctx.build)
+        )
+        build.add_metric([ctx.build[k] for k in sorted(ctx.build)], 1)
+        yield build
+
+        own = node.own_status(now, with_observations=False)
+        info = GaugeMetricFamily(
+            "nara_info", "One series per known nara.", labels=["name", "flair", "license_plate"]
+        )
+        online = GaugeMetricFamily("nara_online", "1 when the nara is ONLINE.", labels=["name"])
+        last_seen = GaugeMetricFamily("nara_last_seen", "Last evidence, Unix s.", labels=["name"])
+        restarts = CounterMetricFamily("nara_restarts", "Restarts observed.", labels=["name"])
+        me = node.me.observation(now)
+        info.add_metric([node.name, own.flair, own.license_plate], 1)
+        online.add_metric([node.name], 1)
+        last_seen.add_metric([node.name], me.last_seen)
+        restarts.add_metric([node.name], me.restarts)
+        for n in node.neighbourhood:
+            status = n.status
+            info.add_metric(
+                [n.name, status.flair if status else "", status.license_plate if status else ""], 1
+            )
+            online.add_metric([n.name], 1 if n.online == "ONLINE" else 0)
+            last_seen.add_metric([n.name], n.last_seen)
+            restarts.add_metric([n.name], n.restarts)
+        yield from (info, online, last_seen, restarts)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    registry = request.app[REGISTRY]
+    return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE})
+
+
+REGISTRY = web.AppKey("registry", CollectorRegistry)
+
+
+def make_registry(ctx: NaraContext) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(NaraCollector(ctx))
+    return registry

@@ -1,0 +1,145 @@
+"""The node's shell: feeds plaza messages and clock ticks to the pure core and carries out the
+commands it returns (publish, notify the live feed, count drops, log).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from nara.core import protocol
+from nara.core.protocol import Appended, Command, Dropped, Node, Note, Publish, StatusChanged
+from nara.feed import Feed, Frame, entry_frame
+from nara.plaza import Plaza
+from nara.sensors import SensorReader
+
+log = logging.getLogger("nara.node")
+
+
+def wall_clock_ns() -> int:
+    return time.time_ns()
+
+
+def topic_label(topic: str) -> str:
+    """Bounded label values for /metrics: peers choose topic names, not our series count."""
+    if topic.startswith(protocol.TOPIC_NEWSPAPER_PREFIX):
+        return "nara/newspaper/+"
+    if topic.startswith("nara/ledger/") and topic.endswith("/request"):
+        return "nara/ledger/+/request"
+    if topic in (protocol.TOPIC_HEY_THERE, protocol.TOPIC_CHAU, protocol.TOPIC_HOWDY):
+        return topic
+    return "other"
+
+
+@dataclass
+class Stats:
+    received: Counter[str] = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)
+    published: Counter[str] = field(default_factory=Counter)
+
+
+class NodeRuntime:
+    """Single owner of the Node; every input goes through here on the event loop."""
+
+    def __init__(
+        self,
+        node: Node,
+        *,
+        clock: Callable[[], int],
+        sensors: SensorReader,
+        feed: Feed,
+    ) -> None:
+        self.node = node
+        self.clock = clock
+        self.sensors = sensors
+        self.feed = feed
+        self.stats = Stats()
+        self.plaza: Plaza | None = None
+        self._outbox: asyncio.Queue[Publish] = asyncio.Queue(maxsize=1000)
+        self._stopped = False
+
+    # ---- inputs ---------------------------------------------------------------------------
+
+    def deliver(self, topic: str, payload: bytes) -> None:
+        """A message from the plaza. Never raises: a decoder bug must not kill the pump."""
+        self.stats.received[topic_label(topic)] += 1
+        try:
+            commands = self.node.on_message(topic, payload, self.clock())
+        except Exception:
+            log.exception("internal error handling a message on %s; dropped", topic)
+            self.stats.dropped["internal_error"] += 1
+            return
+        self.execute(commands)
+
+    def plaza_state(self, connected: bool) -> None:
+        now = self.clock()
+        self.execute(self.node.on_connected(now) if connected else self.node.on_disconnected(now))
+
+    def tick(self) -> None:
+        self.execute(self.node.tick(self.clock(), self.sensors.read()))
+
+    # ---- commands -------------------------------------------------------------------------
+
+    def execute(self, commands: list[Command]) -> None:
+        for command in commands:
+            if isinstance(command, Publish):
+                try:
+                    self._outbox.put_nowait(command)
+                except asyncio.QueueFull:
+                    self.stats.dropped["outbox_full"] += 1
+            elif isinstance(command, Appended):
+                frame = entry_frame(command.entry)
+                if frame is not None:
+                    self.feed.publish(frame)
+            elif isinstance(command, StatusChanged):
+                if command.previous or command.online != "ONLINE":
+                    log.info("%s is now %s", command.name, command.online)
+                data: dict[str, object] = {
+                    "name": command.name,
+                    "online": command.online,
+                    "previous": command.previous,
+                }
+                self.feed.publish(Frame("status", data))
+            elif isinstance(command, Dropped):
+                self.stats.dropped[command.reason] += 1
+                log.debug("dropped a message on %s: %s (%s)", command.topic, command.reason, command.detail)
+            elif isinstance(command, Note):
+                log.log(logging.getLevelName(command.level.upper()), "%s", command.message)
+
+    # ---- long-lived tasks -----------------------------------------------------------------
+
+    async def run_ticker(self) -> None:
+        while True:
+            self.tick()
+            await asyncio.sleep(1.0)
+
+    async def run_publisher(self) -> None:
+        """Drain the outbox onto the plaza, in order."""
+        while True:
+            command = await self._outbox.get()
+            if self.plaza is None:
+                continue
+            if await self.plaza.publish(command.topic, command.payload, command.qos):
+                self.stats.published[topic_label(command.topic)] += 1
+
+    async def say_goodbye(self, timeout: float = 2.0) -> None:
+        """Shutdown: publish the chau straight away (bypassing the outbox) and wait for the ack."""
+        if self._stopped:
+            return
+        self._stopped = True
+        for command in self.node.shutdown(self.clock()):
+            if isinstance(command, Publish) and self.plaza is not None:
+                try:
+                    sent = await asyncio.wait_for(
+                        self.plaza.publish(command.topic, command.payload, command.qos, timeout),
+                        timeout,
+                    )
+                except asyncio.TimeoutError:
+                    sent = False
+                log.info("said chau on the plaza" if sent else "could not say chau (no plaza)")
+            elif not isinstance(command, Publish):
+                self.execute([command])
