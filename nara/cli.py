@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from nara import buildinfo
-from nara.config import ConfigError, Config, add_arguments, load_config
+from nara.config import Config, ConfigError, add_arguments, load_config
 from nara.core.identity import Identity, SoulError, determine_identity
 
 log = logging.getLogger("nara")
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
             "MQTT broker (the plaza) and serves a live dashboard, a JSON/SSE API and its docs "
             "on one HTTP port.\n\ncommands:\n"
             "  serve        run the node (the default)\n"
-            "  identity     print, as JSON, who the flags and environment make this nara (no soul)\n"
+            "  identity     print, as JSON, who the flags and environment make this nara\n"
             "  soul         print the soul, for migrating this nara to another machine (secret!)\n"
             "  healthcheck  exit 0 when the node answers /livez (for container health checks)\n"
             "  version      print version and build information"
@@ -53,9 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
         "environment. Go-style -flag and GNU-style --flag are both accepted.",
     )
     parser.add_argument("command", nargs="?", default="serve", choices=COMMANDS, metavar="COMMAND")
-    parser.add_argument("-version", "--version", "-V", action="store_true", help="print the version and exit")
     parser.add_argument(
-        "-url", "--url", dest="url", default=None, metavar="URL",
+        "-version", "--version", "-V", action="store_true", help="print the version and exit"
+    )
+    parser.add_argument(
+        "-url",
+        "--url",
+        dest="url",
+        default=None,
+        metavar="URL",
         help="healthcheck: URL to probe [default: http://127.0.0.1:PORT{base}/livez]",
     )
     add_arguments(parser)
@@ -136,7 +142,7 @@ async def serve(config: Config, identity: Identity, sock: socket.socket) -> int:
     log.info("shutting down")
     try:
         await asyncio.wait_for(runner.cleanup(), SHUTDOWN_BUDGET_S - 0.5)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         log.warning("shutdown took too long; exiting anyway")
     return exit_code
 
@@ -181,7 +187,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         sock = bind_socket(host, port)
     except OSError as exc:
-        reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+        reason = (
+            "is already in use"
+            if exc.errno == errno.EADDRINUSE
+            else f"cannot be used ({exc.strerror})"
+        )
         print(
             f"nara: address {config.http_addr} {reason}; choose another with -http-addr "
             f"(e.g. -http-addr 127.0.0.1:0 picks a free port)",

@@ -377,7 +377,7 @@ def load_config(args: argparse.Namespace, environ: Mapping[str, str], hostname: 
 
 
 def markdown_table() -> str:
-    """The configuration reference, as docs/configuration.md carries it (a test keeps them equal)."""
+    """The configuration reference table of docs/configuration.md (a test keeps them equal)."""
     lines = [
         "| Flag | Environment | Default | Description |",
         "| --- | --- | --- | --- |",

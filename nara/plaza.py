@@ -10,11 +10,10 @@ re-subscribes and tells the core, which re-announces.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -95,7 +94,7 @@ StateHook = Callable[[bool], None]
 
 
 class Plaza:
-    """Owns the MQTT client. ``run()`` is a long-lived task; ``publish`` is safe to call any time."""
+    """Owns the MQTT client. ``run()`` is a long-lived task; ``publish`` is safe at any time."""
 
     def __init__(
         self,
@@ -187,27 +186,20 @@ class Plaza:
             self._on_state(False)
 
     def _backoff(self, failures: int) -> float:
-        """1, 2, 4 ... 60 s, each scaled by a random factor in [0.5, 1.5) so naras don't stampede."""
+        """1, 2, 4 ... 60 s, each times a random factor in [0.5, 1.5) so naras don't stampede."""
         base = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** min(failures - 1, 10))
-        return base * self._rand.uniform(0.5, 1.5)
+        return float(base * self._rand.uniform(0.5, 1.5))
 
-    async def publish(self, topic: str, payload: bytes, qos: int = 0, timeout: float = 5.0) -> bool:
+    async def publish(self, topic: str, payload: bytes, qos: int = 0, wait_s: float = 5.0) -> bool:
         client = self._client
         if client is None:
             self.publish_failures += 1
             return False
         try:
-            await client.publish(topic, payload, qos=qos, retain=False, timeout=timeout)
-        except (aiomqtt.MqttError, asyncio.TimeoutError) as exc:
+            await client.publish(topic, payload, qos=qos, retain=False, timeout=wait_s)
+        except (TimeoutError, aiomqtt.MqttError) as exc:
             self.publish_failures += 1
             log.warning("publish to %s failed: %s", topic, exc)
             return False
         return True
 
-
-async def supervise_plaza(plaza: Plaza, stop: Callable[[], Awaitable[None]] | None = None) -> None:
-    """Run the plaza until cancelled; kept tiny so tasks.py can own and restart it."""
-    with contextlib.suppress(asyncio.CancelledError):
-        await plaza.run()
-    if stop is not None:
-        await stop()

@@ -106,7 +106,12 @@ class NodeRuntime:
                 self.feed.publish(Frame("status", data))
             elif isinstance(command, Dropped):
                 self.stats.dropped[command.reason] += 1
-                log.debug("dropped a message on %s: %s (%s)", command.topic, command.reason, command.detail)
+                log.debug(
+                    "dropped a message on %s: %s (%s)",
+                    command.topic,
+                    command.reason,
+                    command.detail,
+                )
             elif isinstance(command, Note):
                 log.log(logging.getLevelName(command.level.upper()), "%s", command.message)
 
@@ -126,7 +131,7 @@ class NodeRuntime:
             if await self.plaza.publish(command.topic, command.payload, command.qos):
                 self.stats.published[topic_label(command.topic)] += 1
 
-    async def say_goodbye(self, timeout: float = 2.0) -> None:
+    async def say_goodbye(self, wait_s: float = 2.0) -> None:
         """Shutdown: publish the chau straight away (bypassing the outbox) and wait for the ack."""
         if self._stopped:
             return
@@ -135,10 +140,10 @@ class NodeRuntime:
             if isinstance(command, Publish) and self.plaza is not None:
                 try:
                     sent = await asyncio.wait_for(
-                        self.plaza.publish(command.topic, command.payload, command.qos, timeout),
-                        timeout,
+                        self.plaza.publish(command.topic, command.payload, command.qos, wait_s),
+                        wait_s,
                     )
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     sent = False
                 log.info("said chau on the plaza" if sent else "could not say chau (no plaza)")
             elif not isinstance(command, Publish):

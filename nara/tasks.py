@@ -29,7 +29,9 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         self._tasks[name] = loop.create_task(self._guard(name, factory, restart), name=name)
 
-    async def _guard(self, name: str, factory: Callable[[], Awaitable[None]], restart: bool) -> None:
+    async def _guard(
+        self, name: str, factory: Callable[[], Awaitable[None]], restart: bool
+    ) -> None:
         delay = 1.0
         while True:
             try:

@@ -1,8 +1,8 @@
 """The ledger: a bounded, in-memory, append-only log of SyncEvents, deduplicated by event id.
 
 Every accepted event gets a sequence number (1, 2, 3 ...) that never repeats within a process; the
-live feed and ``/events`` resume from it (Last-Event-ID), like Syncthing's event IDs. When the ledger
-is full the oldest entries are evicted first, so memory stays bounded whatever peers send.
+live feed and ``/events`` resume from it (Last-Event-ID), like Syncthing's event IDs. When the
+ledger is full the oldest entries are evicted first, so memory stays bounded whatever peers send.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 executes what it returns. No clocks, sockets or randomness of its own: ``now`` and a random source
 come in as values, which is what lets tests drive it step by step.
 
-Inputs: ``on_connected``, ``on_disconnected``, ``on_message(topic, payload)``, ``tick`` (about once a
-second) and ``shutdown``. Outputs: ``Publish`` (to the plaza), ``Appended`` (a new ledger entry for
-the live feed), ``StatusChanged``, ``Dropped`` (counted in /metrics) and ``Note`` (a log line).
+Inputs: ``on_connected``, ``on_disconnected``, ``on_message(topic, payload)``, ``tick`` (about
+once a second) and ``shutdown``. Outputs: ``Publish`` (to the plaza), ``Appended`` (a new ledger
+entry for the live feed), ``StatusChanged``, ``Dropped`` (counted in /metrics) and ``Note`` (a log).
 """
 
 from __future__ import annotations
@@ -335,7 +335,9 @@ class Node:
         """
         entry.last_seen = max(entry.last_seen, now // NS)
         word = self.projection.word(entry.name)
-        fresh = word is not None and word.status == ONLINE and now - word.ts < SEEN_EVENT_EVERY_S * NS
+        fresh = (
+            word is not None and word.status == ONLINE and now - word.ts < SEEN_EVENT_EVERY_S * NS
+        )
         if fresh:
             return []
         payload = Seen(
@@ -398,9 +400,7 @@ class Node:
 
     def _howdy_candidates(self, target: str, mentioned: set[str]) -> list[Neighbour]:
         """Up to 10 naras the target has not heard of yet: online first, then oldest news."""
-        others = [
-            n for n in self.neighbourhood if n.name != target and n.name not in mentioned
-        ]
+        others = [n for n in self.neighbourhood if n.name != target and n.name not in mentioned]
         others.sort(key=lambda n: (n.online != ONLINE, n.last_seen))
         return others[:5] if self.settings.memory_mode == "short" else others[:10]
 

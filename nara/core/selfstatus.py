@@ -76,7 +76,9 @@ class SelfState:
         return self.votes.consensus() or self.start_ns // NS
 
     def chattiness(self, now: int) -> int:
-        return chattiness(self.buzz.published(self.peer_buzz) // 2, self.sensors.load, self.booting(now))
+        return chattiness(
+            self.buzz.published(self.peer_buzz) // 2, self.sensors.load, self.booting(now)
+        )
 
     def aura(self, now: int) -> tuple[str, str]:
         uptime = self.uptime_s(now)

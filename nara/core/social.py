@@ -1,4 +1,4 @@
-"""Buzz, chattiness and start-time consensus: the small social numbers a newspaper carries (§4.3, §4.5)."""
+"""Buzz, chattiness and start-time consensus: the small numbers a newspaper carries (§4.3, §4.5)."""
 
 from __future__ import annotations
 

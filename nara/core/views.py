@@ -14,7 +14,9 @@ from nara.core.status import NaraStatus, status_to_dict
 NS = 1_000_000_000
 
 
-def _obs_fields(online: str, last_seen: int, last_restart: int, start: int, restarts: int) -> dict[str, object]:
+def _obs_fields(
+    online: str, last_seen: int, last_restart: int, start: int, restarts: int
+) -> dict[str, object]:
     return {
         "Online": online,
         "LastSeen": last_seen,
@@ -32,16 +34,24 @@ def api_naras(node: Node, now: int) -> dict[str, object]:
     """``/api.json``: every nara's NaraStatus plus this node's observation of it; self included."""
     me = node.me.observation(now)
     own = status_to_dict(node.own_status(now, with_observations=False))
-    own.update(Name=node.name, **_obs_fields("ONLINE", me.last_seen, me.last_restart, me.start_time, me.restarts))
+    own.update(
+        Name=node.name,
+        **_obs_fields("ONLINE", me.last_seen, me.last_restart, me.start_time, me.restarts),
+    )
     items = [own]
     for n in sorted(node.neighbourhood, key=lambda n: n.name):
         item = status_to_dict(_neighbour_status(n))
-        item.update(Name=n.name, **_obs_fields(n.online, n.last_seen, n.last_restart, n.start_time, n.restarts))
+        item.update(
+            Name=n.name,
+            **_obs_fields(n.online, n.last_seen, n.last_restart, n.start_time, n.restarts),
+        )
         items.append(item)
     return {"naras": items, "server": node.name}
 
 
-def _narae_item(name: str, status: NaraStatus, obs: dict[str, object], uptime: int, is_self: bool) -> dict[str, object]:
+def _narae_item(
+    name: str, status: NaraStatus, obs: dict[str, object], uptime: int, is_self: bool
+) -> dict[str, object]:
     host = status_to_dict(status)["HostStats"]
     return {
         "Name": name,
@@ -99,7 +109,10 @@ def profile(node: Node, name: str, now: int) -> dict[str, object] | None:
         status = node.own_status(now, with_observations=True)
         me = node.me.observation(now)
         online, obs = "ONLINE", me
-        observations = {k: _short_obs(v.online, v.last_seen, v.restarts, v.start_time, v.last_restart) for k, v in (status.observations or {}).items()}
+        observations = {
+            k: _short_obs(v.online, v.last_seen, v.restarts, v.start_time, v.last_restart)
+            for k, v in (status.observations or {}).items()
+        }
         is_self = True
     else:
         n = node.neighbourhood.get(name)
@@ -108,7 +121,10 @@ def profile(node: Node, name: str, now: int) -> dict[str, object] | None:
         status = _neighbour_status(n)
         obs = n.observation()
         online = n.online
-        observations = {k: _short_obs(v.online, v.last_seen, v.restarts, v.start_time, v.last_restart) for k, v in (status.observations or {}).items()}
+        observations = {
+            k: _short_obs(v.online, v.last_seen, v.restarts, v.start_time, v.last_restart)
+            for k, v in (status.observations or {}).items()
+        }
         is_self = False
     return {
         "id": status.id,
@@ -145,7 +161,9 @@ def profile(node: Node, name: str, now: int) -> dict[str, object] | None:
     }
 
 
-def _short_obs(online: str, last_seen: int, restarts: int, start: int, last_restart: int) -> dict[str, object]:
+def _short_obs(
+    online: str, last_seen: int, restarts: int, start: int, last_restart: int
+) -> dict[str, object]:
     return {
         "online": online,
         "last_seen": last_seen,

@@ -49,7 +49,11 @@ async def status_json(request: web.Request) -> web.Response:
         return not_found(f"no status known for {name!r}")
     return web.Response(
         body=entry.status_raw + b"\n",
-        headers={"Content-Type": JSON_TYPE, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Content-Type": JSON_TYPE,
+            "Cache-Control": "no-cache",
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 

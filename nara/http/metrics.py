@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from nara.context import CTX, NaraContext
+from nara.context import NaraContext
 from nara.core import views
 from nara.core.wire import DropReason
 
@@ -53,24 +53,30 @@ class NaraCollector(Collector):
             by_status.add_metric([status], n)
         yield by_status
 
-        yield GaugeMetricFamily("nara_sse_clients", "Connected /events clients.", value=len(ctx.feed))
-        yield CounterMetricFamily(
-            "nara_sse_clients_dropped", "Slow /events clients cut off.", value=ctx.feed.slow_clients_dropped
+        yield GaugeMetricFamily(
+            "nara_sse_clients", "Connected /events clients.", value=len(ctx.feed)
         )
-        yield GaugeMetricFamily("nara_ledger_events", "Events held in the ledger.", value=len(node.ledger))
+        yield CounterMetricFamily(
+            "nara_sse_clients_dropped",
+            "Slow /events clients cut off.",
+            value=ctx.feed.slow_clients_dropped,
+        )
+        yield GaugeMetricFamily(
+            "nara_ledger_events", "Events held in the ledger.", value=len(node.ledger)
+        )
         yield GaugeMetricFamily(
             "nara_ledger_capacity", "Ledger capacity in events.", value=node.ledger.capacity
         )
         connected = 0 if ctx.plaza is None or not ctx.plaza.connected.is_set() else 1
-        yield GaugeMetricFamily("nara_plaza_connected", "1 while connected to the plaza.", value=connected)
+        yield GaugeMetricFamily(
+            "nara_plaza_connected", "1 while connected to the plaza.", value=connected
+        )
         if ctx.plaza is not None:
             yield CounterMetricFamily(
                 "nara_plaza_connects", "Successful plaza (re)connections.", value=ctx.plaza.connects
             )
 
-        build = GaugeMetricFamily(
-            "nara_build_info", "Build information.", labels=sorted(ctx.build)
-        )
+        build = GaugeMetricFamily("nara_build_info", "Build information.", labels=sorted(ctx.build))
         build.add_metric([ctx.build[k] for k in sorted(ctx.build)], 1)
         yield build
 
@@ -86,14 +92,14 @@ class NaraCollector(Collector):
         online.add_metric([node.name], 1)
         last_seen.add_metric([node.name], me.last_seen)
         restarts.add_metric([node.name], me.restarts)
-        for n in node.neighbourhood:
-            status = n.status
+        for nb in node.neighbourhood:
+            seen = nb.status
             info.add_metric(
-                [n.name, status.flair if status else "", status.license_plate if status else ""], 1
+                [nb.name, seen.flair if seen else "", seen.license_plate if seen else ""], 1
             )
-            online.add_metric([n.name], 1 if n.online == "ONLINE" else 0)
-            last_seen.add_metric([n.name], n.last_seen)
-            restarts.add_metric([n.name], n.restarts)
+            online.add_metric([nb.name], 1 if nb.online == "ONLINE" else 0)
+            last_seen.add_metric([nb.name], nb.last_seen)
+            restarts.add_metric([nb.name], nb.restarts)
         yield from (info, online, last_seen, restarts)
 
 

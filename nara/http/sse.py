@@ -57,7 +57,7 @@ async def events(request: web.Request) -> web.StreamResponse:
         while True:
             try:
                 frame = await asyncio.wait_for(sub.queue.get(), KEEPALIVE_S)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 await response.write(b": ping\n\n")
                 continue
             if frame is None:
