@@ -90,7 +90,7 @@ def narae(node: Node, now: int) -> dict[str, object]:
     ]
     for n in sorted(node.neighbourhood, key=lambda n: n.name):
         since = n.last_restart or n.start_time
-        uptime = max(0, n.last_seen - since) if since and n.online == "ONLINE" else 0
+        uptime = max(0, now // NS - since) if since and n.online == "ONLINE" else 0
         items.append(
             _narae_item(
                 n.name,
