@@ -166,7 +166,7 @@ def test_dashboard_live_profile_and_docs(
 def test_dashboard_under_a_base_path(
     spawn_nara: Callable[..., NaraProcess], mosquitto: Broker, watch: Callable[[str], PageWatch]
 ) -> None:
-    """Behind a reverse proxy at /nara every asset, API call, /events and the docs use the prefix."""
+    """Behind a proxy at /nara every asset, API call, /events and the docs use the prefix."""
     from playwright.sync_api import expect
 
     alice, bob = two_naras(spawn_nara, mosquitto, "-base-path", "/nara")
