@@ -62,7 +62,9 @@ build-nix: ## reproducible build with Nix (nix build)
 	nix --extra-experimental-features 'nix-command flakes' build .#default
 
 docker: ## build the container image (needs a Docker engine)
-	docker build -t nara:dev .
+	docker build --build-arg SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) \
+	  --build-arg NARA_COMMIT=$$(git rev-parse HEAD) \
+	  --build-arg NARA_VERSION=$$($(PY) -c 'import nara; print(nara.__version__)') -t nara:dev .
 
 clean: ## remove build output
 	rm -rf build dist bin nara-web/public .pytest_cache .mypy_cache .ruff_cache

@@ -148,10 +148,14 @@ async def serve(config: Config, identity: Identity, sock: socket.socket) -> int:
 
 
 def _healthcheck_url(config: Config, explicit: str | None) -> str:
+    from nara.healthcheck import livez_url
+
     if explicit:
         return explicit
-    _, port = config.http_host_port
-    return f"http://127.0.0.1:{port}{config.base_path}/livez"
+    host, port = config.http_host_port
+    if port == 0:
+        raise UsageError("healthcheck: -http-addr has port 0; give the real port or -url")
+    return livez_url(host, port, config.base_path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -159,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(args_list)
         if args.version or args.command == "version":
-            print(buildinfo.version_text())
+            print(buildinfo.version_text(), end="")
             return 0
         config = load_config(args, os.environ, socket.gethostname().split(".")[0])
         if args.command == "healthcheck":
@@ -182,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from nara.logs import setup_logging
 
     setup_logging(config.log_level, config.log_format)
-    bind_to_parent()
+    bind_to_parent(os.environ)
     host, port = config.http_host_port
     try:
         sock = bind_socket(host, port)
@@ -199,6 +203,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     try:
-        return asyncio.run(serve(config, identity, sock))
+        code = asyncio.run(serve(config, identity, sock))
     except KeyboardInterrupt:
-        return 0
+        code = 0
+    # The one-file launchers forward SIGTERM, and systemd signals every process of the unit: a
+    # late duplicate must not turn a clean exit into status 143 before the exit handlers run.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return code

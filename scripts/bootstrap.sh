@@ -9,10 +9,15 @@ want_pkgs=()
 need() { command -v "$1" >/dev/null 2>&1 || want_pkgs+=("$2"); }
 need mosquitto mosquitto
 need chromium chromium
+# Fonts for readable screenshots (text and the flair emoji) when Chromium comes without recommends.
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || want_pkgs+=(fonts-dejavu-core)
+[ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || want_pkgs+=(fonts-noto-color-emoji)
 need node nodejs
 need npm npm
 need nix-instantiate nix-bin
 need shellcheck shellcheck
+need objcopy binutils   # PyInstaller strip and staticx
+need git git            # the commit in the build info
 /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || want_pkgs+=(python3-venv)
 [ -e /usr/include/python3.11/Python.h ] || want_pkgs+=(python3-dev)
 command -v systemd-analyze >/dev/null 2>&1 || want_pkgs+=(systemd)

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Build the web assets into nara-web/public (deployment spec §6): the dashboard (esbuild, via
+# `npm run build`), then the docs (mkdocs, into nara-web/public/docs), then stamp the result with
+# the source hash (scripts/asset_hash.py) in nara-web/public/asset-hash.txt.
+# Skips everything when the stamp matches the current sources and both builds are present.
+# FORCE=1 rebuilds anyway (scripts/repro-check.sh uses it). NARA_SPA_PREBUILT=1 keeps the
+# dashboard already in nara-web/public (built by the Dockerfile's Node stage) and builds the rest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PY:-.venv/bin/python}
+public=nara-web/public
+stamp=$public/asset-hash.txt
+# One web build at a time per checkout: two would clean each other's output.
+mkdir -p build
+exec 8>build/.build-web.lock
+flock 8
+
+# Reproducible output: mkdocs dates its sitemap with SOURCE_DATE_EPOCH when set.
+if [ -z "${SOURCE_DATE_EPOCH:-}" ] && git rev-parse --git-dir >/dev/null 2>&1; then
+  SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || true)
+fi
+[ -n "${SOURCE_DATE_EPOCH:-}" ] && export SOURCE_DATE_EPOCH
+
+want=$("$PY" scripts/asset_hash.py)
+if [ "${FORCE:-0}" != 1 ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
+  && [ -f "$public/index.html" ] && [ -f "$public/docs/index.html" ]; then
+  echo "build-web: assets up to date (source hash ${want:0:12}), skipping"
+  exit 0
+fi
+
+# A half-finished build must never carry a valid stamp.
+rm -f "$stamp"
+
+if [ "${NARA_SPA_PREBUILT:-0}" = 1 ]; then
+  echo "build-web: [1/3] dashboard: prebuilt (NARA_SPA_PREBUILT=1), keeping $public/index.html"
+  [ -f "$public/index.html" ] || { echo "build-web: $public/index.html is missing" >&2; exit 1; }
+else
+  echo "build-web: [1/3] dashboard: npm --prefix nara-web run build"
+  npm --prefix nara-web run --silent build
+fi
+
+export NO_MKDOCS_2_WARNING=1  # a banner, not a build problem
+echo "build-web: [2/3] docs: mkdocs build --strict -> $public/docs"
+.venv/bin/mkdocs build --strict --quiet
+
+for built in "$public/index.html" "$public/docs/index.html"; do
+  if [ ! -f "$built" ]; then
+    echo "build-web: $built is missing after the build" >&2
+    exit 1
+  fi
+done
+
+# The stamp names the sources this build started from. Sources edited meanwhile hash
+# differently, so the next build-web (or build-binary's check) sees the stamp as stale.
+echo "build-web: [3/3] stamp: $stamp = ${want:0:12}"
+printf '%s\n' "$want" >"$stamp"
+now=$("$PY" scripts/asset_hash.py)
+if [ "$now" != "$want" ]; then
+  echo "build-web: warning: sources changed during the build; run it again" >&2
+fi
