@@ -111,7 +111,7 @@ def _startup(cmd: list[str]) -> float:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=1):  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=1):
                     return time.perf_counter() - start
             except OSError:
                 time.sleep(0.02)

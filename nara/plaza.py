@@ -202,4 +202,3 @@ class Plaza:
             log.warning("publish to %s failed: %s", topic, exc)
             return False
         return True
-
