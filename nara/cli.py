@@ -125,7 +125,9 @@ async def serve(config: Config, identity: Identity, sock: socket.socket) -> int:
         loop.add_signal_handler(sig, stop.set)  # a second signal just sets it again
 
     app = build_app(config, identity, build=buildinfo.build_info(), on_fatal=on_fatal)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=2.0)
+    runner = web.AppRunner(
+        app, handle_signals=False, access_log=None, shutdown_timeout=2.0, handler_cancellation=True
+    )
     await runner.setup()
     site = web.SockSite(runner, sock, shutdown_timeout=2.0)
     await site.start()
@@ -170,6 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from nara.healthcheck import healthcheck
 
             return healthcheck(_healthcheck_url(config, args.url))
+        if config.mqtt_host:
+            from nara.plaza import parse_broker_url
+
+            parse_broker_url(config.mqtt_host)  # a bad URL is a config error, before anything runs
         identity = resolve_identity(config)
     except (UsageError, ConfigError, SoulError) as exc:
         print(f"nara: {exc}", file=sys.stderr)

@@ -211,7 +211,8 @@ SETTINGS: tuple[Setting, ...] = (
         ("NARA_MISSING_AFTER",),
         300.0,
         _non_negative_float,
-        "Seconds without news before an ONLINE nara is MISSING (the reference's 300).",
+        "Seconds without news before an ONLINE nara is MISSING (the reference's 300), plus a "
+        "grace of 10 % (at most 30 s) so a quiet nara posting every 300 s does not flap.",
         metavar="SECONDS",
         group="node",
     ),

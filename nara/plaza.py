@@ -20,6 +20,8 @@ from urllib.parse import unquote, urlsplit
 import aiomqtt
 import certifi
 
+from nara.config import ConfigError
+
 log = logging.getLogger("nara.plaza")
 
 TCP_SCHEMES = {"tcp": 1883, "mqtt": 1883}
@@ -29,8 +31,8 @@ BACKOFF_FIRST_S = 1.0
 BACKOFF_MAX_S = 60.0
 
 
-class BrokerURLError(ValueError):
-    pass
+class BrokerURLError(ConfigError):
+    """-mqtt-host cannot be used; one readable line (exit 2)."""
 
 
 @dataclass(frozen=True)

@@ -194,10 +194,14 @@ class Node:
         sender = decoded.payload.from_  # type: ignore[union-attr]
         if sender == self.name:
             return []  # our own message, echoed by the broker
+        key = decoded.payload.public_key  # type: ignore[union-attr]
+        gate = self._key_gate(topic, sender, key)
+        if isinstance(gate, Dropped):
+            return [gate]
         entry, created = self.neighbourhood.ensure(sender)
-        entry.public_key = decoded.payload.public_key  # type: ignore[union-attr]
+        entry.public_key = key
         entry.nara_id = decoded.payload.id or entry.nara_id  # type: ignore[union-attr]
-        out: list[Command] = []
+        out: list[Command] = gate
         if svc == SVC_HEY_THERE:
             entry.mesh_ip = decoded.payload.mesh_ip  # type: ignore[union-attr]
             out += self._first_seen_or_restart(entry, created, now)
@@ -220,13 +224,16 @@ class Node:
         decoded = wire.decode_newspaper(sender, payload)
         if isinstance(decoded, wire.Dropped):
             return [Dropped(topic, decoded.reason.value, decoded.detail)]
+        gate = self._key_gate(topic, sender, decoded.status.public_key)
+        if isinstance(gate, Dropped):
+            return [gate]
         entry, created = self.neighbourhood.ensure(sender)
         entry.status = decoded.status
         entry.status_raw = decoded.status_raw
         entry.public_key = decoded.status.public_key or entry.public_key
         entry.nara_id = decoded.status.id or entry.nara_id
         entry.mesh_ip = decoded.status.mesh_ip
-        out: list[Command] = []
+        out: list[Command] = gate
         if created:
             out += self._first_seen_or_restart(entry, True, now)
             # A stranger: say hello so it learns of us too (presence_newspaper.go:166-173).
@@ -242,11 +249,14 @@ class Node:
         if decoded.from_ == self.name:
             return []
         self.howdys.observe(decoded.to, decoded.from_, [n.name for n in decoded.neighbors])
+        gate = self._key_gate(TOPIC_HOWDY, decoded.from_, decoded.me.public_key)
+        if isinstance(gate, Dropped):
+            return [gate]
         entry, created = self.neighbourhood.ensure(decoded.from_)
         entry.status = decoded.me
         entry.public_key = decoded.me.public_key or entry.public_key
         entry.nara_id = decoded.me.id or entry.nara_id
-        out: list[Command] = []
+        out: list[Command] = gate
         if created:
             out += self._first_seen_or_restart(entry, True, now)
         out += self._seen(entry, "howdy", now)
@@ -283,10 +293,24 @@ class Node:
         self.projection.apply(event)
         return [Appended(entry)]
 
+    def _key_gate(self, topic: str, name: str, key: str) -> Dropped | list[Command]:
+        """Stricter than the reference (§3.7): every plaza message is self-certified by the key it
+        carries, so while a nara is ONLINE or its chau is what is claimed, a message under its
+        name with another key is an impostor's. A key may change only across a restart."""
+        entry = self.neighbourhood.get(name)
+        if entry is None or not entry.public_key or entry.public_key == key:
+            return []
+        if entry.online == ONLINE or topic == TOPIC_CHAU:
+            return Dropped(topic, wire.DropReason.KEY_MISMATCH.value, f"{name} has another key")
+        return [Note("warning", f"public key of {name} changed (a new soul?)")]
+
     def _threshold(self, entry: Neighbour) -> float:
+        """The MISSING threshold plus a grace of 10 % (at most 30 s), so a quiet Go nara that posts
+        a newspaper every 300 s does not flap (spec §8 Must 9)."""
+        base = self.settings.missing_after_s
         if entry.transport_mode == "gossip":
-            return self.settings.gossip_missing_after_s
-        return self.settings.missing_after_s
+            base = self.settings.gossip_missing_after_s
+        return base + min(30.0, base * 0.1)
 
     def _first_seen_or_restart(self, entry: Neighbour, created: bool, now: int) -> list[Command]:
         """Observations of our own: first sight of a nara, or its return after OFFLINE/MISSING."""

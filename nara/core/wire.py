@@ -71,6 +71,7 @@ class DropReason(enum.StrEnum):
     BAD_SIGNATURE = "bad_signature"
     UNSIGNED = "unsigned"
     INVALID_EVENT = "invalid_event"  # well-formed but fails validity rules
+    KEY_MISMATCH = "key_mismatch"  # an ONLINE nara's name with another key (set by the node)
 
 
 @dataclass(frozen=True)

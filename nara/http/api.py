@@ -74,7 +74,8 @@ def _int_param(request: web.Request, key: str, default: int, lo: int, hi: int) -
         value = int(raw)
     except ValueError:
         raise web.HTTPBadRequest(
-            text=f'{{"error":"{key} must be an integer"}}\n', content_type="application/json"
+            body=gojson.dumps_sorted({"error": f"{key} must be an integer"}) + b"\n",
+            headers={"Content-Type": JSON_TYPE, "Cache-Control": "no-cache"},
         ) from None
     return max(lo, min(hi, value))
 

@@ -12,7 +12,7 @@ import random
 import pytest
 
 from nara.core import wire
-from nara.core.events import SVC_HEY_THERE, make_hey_there
+from nara.core.events import SVC_HEY_THERE, make_chau, make_hey_there
 from nara.core.identity import Identity, determine_identity
 from nara.core.protocol import (
     TOPIC_CHAU,
@@ -201,3 +201,36 @@ def test_hey_there_is_rate_limited_and_repeated_within_the_missing_window() -> N
             times.append(now)
     gaps = [(b - a_) / NS for a_, b in zip([T0 + 6 * NS, *times], times, strict=False)]
     assert gaps and all(120 <= g <= 241 for g in gaps)
+
+
+def test_an_online_naras_name_cannot_be_taken_over_with_another_key() -> None:
+    """Stricter than §3.7: a self-signed hey-there or chau under an ONLINE nara's name but with
+    another key is an impostor's (key_mismatch); after it went OFFLINE a new key is accepted."""
+    a, b, mallory = node("alice"), node("bob", seed=2), node("mallory", seed=3)
+    connect_and_announce(a, T0)
+    deliver(connect_and_announce(b, T0), a, T0 + 6 * NS)
+    fake_hey = make_hey_there(mallory.key, "bob", "x", T0 + 7 * NS)
+    out = a.on_message(TOPIC_HEY_THERE, fake_hey.to_json(), T0 + 7 * NS)
+    assert [c.reason for c in out if isinstance(c, Dropped)] == ["key_mismatch"]
+    fake_chau = make_chau(mallory.key, "bob", "x", T0 + 8 * NS)
+    out = a.on_message(TOPIC_CHAU, fake_chau.to_json(), T0 + 8 * NS)
+    assert [c.reason for c in out if isinstance(c, Dropped)] == ["key_mismatch"]
+    assert a.neighbourhood.get("bob").online == "ONLINE"  # type: ignore[union-attr]
+    assert a.neighbourhood.get("bob").public_key == b.identity.public_key  # type: ignore[union-attr]
+    # bob leaves for real, then comes back with a new soul: accepted, with a warning.
+    deliver(b.shutdown(T0 + 9 * NS), a, T0 + 9 * NS)
+    reborn = make_hey_there(mallory.key, "bob", "x", T0 + 11 * NS)
+    out = a.on_message(TOPIC_HEY_THERE, reborn.to_json(), T0 + 11 * NS)
+    assert not [c for c in out if isinstance(c, Dropped)]
+    assert a.neighbourhood.get("bob").public_key == mallory.identity.public_key  # type: ignore[union-attr]
+
+
+def test_missing_threshold_has_a_grace_for_quiet_go_naras() -> None:
+    """A Go nara at chattiness 0 posts every 300 s: 310 s of silence is not yet MISSING."""
+    a, b = node("alice"), node("bob", seed=2)
+    connect_and_announce(a, T0)
+    deliver(connect_and_announce(b, T0), a, T0 + 6 * NS)
+    a.tick(T0 + 316 * NS, Sensors())
+    assert a.neighbourhood.get("bob").online == "ONLINE"  # type: ignore[union-attr]
+    a.tick(T0 + 337 * NS, Sensors())
+    assert a.neighbourhood.get("bob").online == "MISSING"  # type: ignore[union-attr]

@@ -90,6 +90,7 @@ def test_drop_reasons_are_prometheus_label_values() -> None:
         "bad_signature",
         "unsigned",
         "invalid_event",
+        "key_mismatch",
     ]
 
 
