@@ -26,8 +26,8 @@ dev: bootstrap ## run from source (python -m nara) without freezing
 	$(PY) -m nara
 
 test: bootstrap ## everything: set-up, web build, unit + integration + browser + binary tests
-	@scripts/build-web.sh
 	@scripts/build-binary.sh
+	cd nara-web && npm test
 	$(PY) -m pytest -p no:cacheprovider
 
 test-unit: bootstrap ## only the pure-core unit tests (no network, no Node)
