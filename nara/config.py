@@ -325,6 +325,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             group = groups[setting.group] = parser.add_argument_group(setting.group)
         spellings = [s for flag in setting.flags for s in (f"-{flag}", f"--{flag}")]
         help_text = f"{setting.help} [env: {_env_text(setting)}; default: {_default_text(setting)}]"
+        help_text = help_text.replace("%", "%%")  # argparse formats help with %
         if setting.is_flag:
             group.add_argument(
                 *spellings,

@@ -45,8 +45,9 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=TIMEOUT_MS)  # shared machines are slow; waits end on success
     with sync_playwright() as pw:
         instance = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         yield instance
@@ -154,7 +155,9 @@ def test_dashboard_live_profile_and_docs(
     # The docs: find the troubleshooting page through the offline search.
     page.goto(alice.url + "/docs/")
     page.locator("label.md-search__icon, .md-search__input").first.click()
-    page.locator("input.md-search__input").fill("noexec")
+    # The search index loads in a web worker; type once it says it is ready.
+    expect(page.locator(".md-search-result__meta")).not_to_contain_text("Initializing")
+    page.locator("input.md-search__input").press_sequentially("noexec", delay=30)
     result = page.locator(".md-search-result__link").first
     expect(result).to_be_visible()
     w.shot("docs-search")
