@@ -318,38 +318,30 @@ class Node:
         entry.last_seen = max(entry.last_seen, now_s)
         if created or not entry.start_time:
             entry.start_time = entry.start_time or now_s
-            event = make_observation(
-                observer=self.name,
-                observer_id=self.identity.nara_id,
-                subject=entry.name,
-                subject_id=entry.nara_id,
-                obs_type="first-seen",
-                start_time=entry.start_time,
-                restart_num=entry.restarts,
-                last_restart=entry.last_restart,
-                online_state="",
-                ts_ns=now,
-            )
             self.me.buzz.bump(3)
-            return self._append(event)
+            return self._observe(entry, "first-seen", now)
         if entry.online in (OFFLINE, MISSING):
             entry.restarts += 1
             entry.last_restart = now_s
-            event = make_observation(
-                observer=self.name,
-                observer_id=self.identity.nara_id,
-                subject=entry.name,
-                subject_id=entry.nara_id,
-                obs_type="restart",
-                start_time=entry.start_time,
-                restart_num=entry.restarts,
-                last_restart=entry.last_restart,
-                online_state="",
-                ts_ns=now,
-            )
             self.me.buzz.bump(3)
-            return self._append(event)
+            return self._observe(entry, "restart", now)
         return []
+
+    def _observe(self, entry: Neighbour, obs_type: str, now: int, state: str = "") -> list[Command]:
+        """Record one of our own (unsigned) observations of a nara in the ledger (§3.3)."""
+        event = make_observation(
+            observer=self.name,
+            observer_id=self.identity.nara_id,
+            subject=entry.name,
+            subject_id=entry.nara_id,
+            obs_type=obs_type,
+            start_time=entry.start_time,
+            restart_num=entry.restarts,
+            last_restart=entry.last_restart,
+            online_state=state,
+            ts_ns=now,
+        )
+        return self._append(event)
 
     def _seen(self, entry: Neighbour, via: str, now: int) -> list[Command]:
         """Record fresh evidence as a local, signed "seen" event, at most once a minute per nara.
@@ -390,19 +382,7 @@ class Node:
         if status == MISSING or (status == OFFLINE and previous == ONLINE):
             self.me.buzz.bump(10 if status == MISSING else 2)
         if status == MISSING:  # chau already put OFFLINE in the ledger; MISSING is ours to say
-            event = make_observation(
-                observer=self.name,
-                observer_id=self.identity.nara_id,
-                subject=entry.name,
-                subject_id=entry.nara_id,
-                obs_type="status-change",
-                start_time=entry.start_time,
-                restart_num=entry.restarts,
-                last_restart=entry.last_restart,
-                online_state=status,
-                ts_ns=now,
-            )
-            out += self._append(event)
+            out += self._observe(entry, "status-change", now, status)
         return out
 
     def _hey_there(self, now: int, force: bool = False) -> list[Command]:

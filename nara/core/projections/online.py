@@ -9,20 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nara.core.events import (
-    SVC_CHAU,
-    SVC_HEY_THERE,
-    SVC_OBSERVATION,
-    SVC_PING,
-    SVC_SEEN,
-    SVC_SOCIAL,
-    Observation,
-    SyncEvent,
-)
+from nara.core.events import MISSING, OFFLINE, ONLINE, SyncEvent
 
-ONLINE = "ONLINE"
-OFFLINE = "OFFLINE"
-MISSING = "MISSING"
+__all__ = ["MISSING", "OFFLINE", "ONLINE", "OnlineStatusProjection"]
 NS = 1_000_000_000
 
 
@@ -34,26 +23,6 @@ class Word:
     ts: int  # nanoseconds
 
 
-def statuses_from(event: SyncEvent) -> list[tuple[str, str]]:
-    """(subject, status) pairs an event asserts, per the §4.1 table."""
-    payload = event.payload
-    if event.svc == SVC_HEY_THERE:
-        return [(subject, ONLINE) for subject in event.subjects()[:1]]
-    if event.svc == SVC_CHAU:
-        return [(subject, OFFLINE) for subject in event.subjects()[:1]]
-    if event.svc == SVC_OBSERVATION and isinstance(payload, Observation):
-        if payload.type == "status-change":
-            if payload.online_state in (ONLINE, OFFLINE, MISSING):
-                return [(payload.subject, payload.online_state)]
-            return []
-        return [(payload.subject, ONLINE)]
-    if event.svc in (SVC_SEEN, SVC_SOCIAL):
-        return [(subject, ONLINE) for subject in event.subjects()[:1]]
-    if event.svc == SVC_PING:
-        return [(subject, ONLINE) for subject in event.subjects()]
-    return []
-
-
 class OnlineStatusProjection:
     """Folds ledger events into the latest status word per subject."""
 
@@ -61,7 +30,7 @@ class OnlineStatusProjection:
         self._words: dict[str, Word] = {}
 
     def apply(self, event: SyncEvent) -> None:
-        for subject, status in statuses_from(event):
+        for subject, status in event.status_effects():
             current = self._words.get(subject)
             if current is None or event.ts >= current.ts:
                 self._words[subject] = Word(status, event.ts)
