@@ -164,9 +164,13 @@ class Node:
         self.me.update(now, sensors, self._peer_buzz(), len(self.neighbourhood))
         if self.t.connected:
             if self.t.announce_at and now >= self.t.announce_at:
-                self.t.announce_at = 0
-                out += self._hey_there(now, force=True)
-                out += self._newspaper(now)
+                gap_end = self.t.last_hey_there + HEY_THERE_MIN_GAP_S * NS
+                if self.t.last_hey_there and now < gap_end:
+                    self.t.announce_at = gap_end  # a quick reconnect: never two within 5 s
+                else:
+                    self.t.announce_at = 0
+                    out += self._hey_there(now)
+                    out += self._newspaper(now)
             if self.t.hey_there_at and now >= self.t.hey_there_at:
                 out += self._hey_there(now)
             if self.t.newspaper_at and now >= self.t.newspaper_at:
@@ -385,10 +389,10 @@ class Node:
             out += self._observe(entry, "status-change", now, status)
         return out
 
-    def _hey_there(self, now: int, force: bool = False) -> list[Command]:
+    def _hey_there(self, now: int) -> list[Command]:
         if not self.t.connected:
             return []
-        if not force and now - self.t.last_hey_there < HEY_THERE_MIN_GAP_S * NS:
+        if self.t.last_hey_there and now - self.t.last_hey_there < HEY_THERE_MIN_GAP_S * NS:
             return []
         self.t.last_hey_there = now
         self.t.hey_there_at = now + self._jitter(HEY_THERE_EVERY_S)

@@ -234,3 +234,19 @@ def test_missing_threshold_has_a_grace_for_quiet_go_naras() -> None:
     assert a.neighbourhood.get("bob").online == "ONLINE"  # type: ignore[union-attr]
     a.tick(T0 + 337 * NS, Sensors())
     assert a.neighbourhood.get("bob").online == "MISSING"  # type: ignore[union-attr]
+
+
+def test_quick_reconnect_never_sends_two_hey_theres_within_5_s() -> None:
+    """A reconnect right after an announcement waits out the 5 s minimum gap, then announces."""
+    a = node("alice")
+    a.on_connected(T0)
+    first = T0 + 6 * NS
+    assert publishes(a.tick(first, Sensors()), TOPIC_HEY_THERE)
+    a.on_disconnected(first + NS)
+    a.on_connected(first + NS)
+    sent = []
+    for tenth in range(1, 120):
+        now = first + NS + tenth * NS // 10
+        if publishes(a.tick(now, Sensors()), TOPIC_HEY_THERE):
+            sent.append(now)
+    assert sent and sent[0] - first >= 5 * NS
