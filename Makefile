@@ -5,24 +5,27 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HTTP_ADDR ?= :8080
 
-.PHONY: help bootstrap run dev build build-web build-nix test test-unit lint fmt lock bench repro-check docker clean docs-config
+.PHONY: help bootstrap bootstrap-build run dev build build-web build-nix test test-unit lint fmt lock bench repro-check docker clean docs-config
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-bootstrap: ## install system packages (when missing), the venv and npm packages
-	@scripts/bootstrap.sh
+bootstrap: ## install what tests and linters need (when missing): Debian packages, venv, npm
+	@scripts/bootstrap.sh test
 
-build-web: bootstrap ## build the dashboard (esbuild) and the docs (mkdocs) into nara-web/public
+bootstrap-build: ## install only what building and running needs
+	@scripts/bootstrap.sh build
+
+build-web: bootstrap-build ## build the dashboard (esbuild) and the docs (mkdocs) into nara-web/public
 	@scripts/build-web.sh
 
-build: bootstrap ## freeze bin/nara (one-file, static); builds web assets first when stale
+build: bootstrap-build ## freeze bin/nara (one-file, static); builds web assets first when stale
 	@scripts/build-binary.sh
 
 run: build ## build bin/nara when stale and run it on :8080 (alone unless MQTT_HOST is set)
 	HTTP_ADDR=$${HTTP_ADDR:-$(HTTP_ADDR)} ./bin/nara
 
-dev: bootstrap ## run from source (python -m nara) without freezing
+dev: bootstrap-build ## run from source (python -m nara) without freezing
 	$(PY) -m nara
 
 test: bootstrap ## everything: set-up, web build, unit + integration + browser + binary tests
@@ -52,10 +55,10 @@ lock: ## re-pin Python dependencies with hashes (needs network to PyPI)
 	  --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --no-header
 	sed -i '1i # Pinned with hashes. Regenerate with `make lock`.' requirements/dev.lock
 
-bench: bootstrap ## benchmarks: print side-by-side ratios
+bench: bootstrap-build ## benchmarks: print side-by-side ratios
 	$(PY) bench/run.py
 
-repro-check: bootstrap ## build bin/nara twice and compare sha256
+repro-check: bootstrap-build ## build bin/nara twice and compare sha256
 	@scripts/repro-check.sh
 
 build-nix: ## reproducible build with Nix (nix build)

@@ -1,26 +1,30 @@
 #!/usr/bin/env bash
-# Set up everything `make test` and `make run` need on a fresh Debian machine (as root):
-# system packages when missing, the Python venv with pinned, hash-checked dependencies,
-# and the npm packages (npm ci). Idempotent: a second run does only what is missing.
+# Set up what `make run` (mode "build") or `make test` / `make lint` (mode "test", the default)
+# need on a fresh Debian machine (as root): system packages when missing, the Python venv with
+# pinned, hash-checked dependencies, and the npm packages (npm ci). Idempotent: a second run does
+# only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=${1:-test}
 
 want_pkgs=()
 need() { command -v "$1" >/dev/null 2>&1 || want_pkgs+=("$2"); }
-need mosquitto mosquitto
-need chromium chromium
-# Fonts for readable screenshots (text and the flair emoji) when Chromium comes without recommends.
-[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || want_pkgs+=(fonts-dejavu-core)
-[ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || want_pkgs+=(fonts-noto-color-emoji)
+if [ "$mode" = test ]; then
+  need mosquitto mosquitto   # the real broker the tests start
+  need chromium chromium     # browser tests
+  # Fonts for readable screenshots (text and the flair emoji); Chromium comes without recommends.
+  [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || want_pkgs+=(fonts-dejavu-core)
+  [ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || want_pkgs+=(fonts-noto-color-emoji)
+  need nix-instantiate nix-bin   # lint: parse the .nix files
+  need shellcheck shellcheck     # lint: scripts
+  command -v systemd-analyze >/dev/null 2>&1 || want_pkgs+=(systemd)  # lint: the unit file
+fi
 need node nodejs
 need npm npm
-need nix-instantiate nix-bin
-need shellcheck shellcheck
 need objcopy binutils   # PyInstaller strip and staticx
 need git git            # the commit in the build info
 /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || want_pkgs+=(python3-venv)
 [ -e /usr/include/python3.11/Python.h ] || want_pkgs+=(python3-dev)
-command -v systemd-analyze >/dev/null 2>&1 || want_pkgs+=(systemd)
 if [ "${#want_pkgs[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "bootstrap: missing system packages: ${want_pkgs[*]} (run as root, or install them)" >&2
