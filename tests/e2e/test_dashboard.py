@@ -109,6 +109,24 @@ def card(page: Any, name: str) -> Any:
     return page.locator(f'[data-testid="nara-card"][data-name="{name}"]')
 
 
+def search_docs(w: PageWatch, base_url: str) -> None:
+    """Open the docs, find the troubleshooting page through the offline search, and follow it."""
+    from playwright.sync_api import expect
+
+    page = w.page
+    page.goto(base_url + "/docs/")
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    # The search index loads in a web worker; type once it says it is ready (material reacts to
+    # key events, so type rather than fill).
+    expect(page.locator(".md-search-result__meta")).not_to_contain_text("Initializing")
+    page.locator("input.md-search__input").press_sequentially("noexec", delay=30)
+    result = page.locator(".md-search-result__link").first
+    expect(result).to_be_visible()
+    w.shot("docs-search")
+    result.click()
+    expect(page).to_have_url(re.compile(re.escape(base_url) + r"/docs/troubleshooting/"))
+
+
 def two_naras(
     spawn_nara: Callable[..., NaraProcess], mosquitto: Broker, *args: str
 ) -> tuple[NaraProcess, NaraProcess]:
@@ -152,17 +170,7 @@ def test_dashboard_live_profile_and_docs(
     expect(page.get_by_test_id("timeline-item").first).to_be_visible()
     w.shot("timeline")
 
-    # The docs: find the troubleshooting page through the offline search.
-    page.goto(alice.url + "/docs/")
-    page.locator("label.md-search__icon, .md-search__input").first.click()
-    # The search index loads in a web worker; type once it says it is ready.
-    expect(page.locator(".md-search-result__meta")).not_to_contain_text("Initializing")
-    page.locator("input.md-search__input").press_sequentially("noexec", delay=30)
-    result = page.locator(".md-search-result__link").first
-    expect(result).to_be_visible()
-    w.shot("docs-search")
-    result.click()
-    expect(page).to_have_url(re.compile(r"/docs/troubleshooting/"))
+    search_docs(w, alice.url)
     assert w.problems == []
 
 
@@ -188,8 +196,6 @@ def test_dashboard_under_a_base_path(
     bob.signal(signal.SIGTERM)
     expect(card(page, "bob")).to_have_attribute("data-status", "OFFLINE")
     w.shot("neighbourhood")
-    page.goto(alice.url + "/docs/")
-    expect(page.locator("input.md-search__input")).to_be_attached()
-    w.shot("docs")
+    search_docs(w, alice.url)
     assert outside == [], f"requests outside the base path: {outside}"
     assert w.problems == []
