@@ -199,3 +199,40 @@ def test_dashboard_under_a_base_path(
     search_docs(w, alice.url)
     assert outside == [], f"requests outside the base path: {outside}"
     assert w.problems == []
+
+
+def test_phone_width_dark_mode_and_keyboard(
+    spawn_nara: Callable[..., NaraProcess], mosquitto: Broker, browser: Any
+) -> None:
+    """At a phone's width (360 px) in dark mode nothing overflows sideways, and a keyboard user
+    can reach a nara's profile with Tab and Enter alone."""
+    from playwright.sync_api import expect
+
+    alice, _bob = two_naras(spawn_nara, mosquitto)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 780}, color_scheme="dark", device_scale_factor=2
+    )
+    try:
+        page = context.new_page()
+        page.goto(alice.url + "/")
+        expect(card(page, "bob")).to_have_attribute("data-status", "ONLINE")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        rgb = [int(x) for x in re.findall(r"\d+", background)[:3]]
+        assert sum(rgb) < 3 * 100, f"dark mode background is {background}"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "phone-dark.png"), full_page=True)
+        # Keyboard only: Tab until bob's card link has focus, then Enter.
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            focused = page.evaluate(
+                "document.activeElement && document.activeElement.getAttribute('href') || ''"
+            )
+            if focused.endswith("/nara/bob"):
+                break
+        else:
+            raise AssertionError("bob's card is not reachable with the keyboard")
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("profile-name")).to_contain_text("bob")
+    finally:
+        context.close()
