@@ -93,6 +93,8 @@ def build_app(
         supervisor.spawn("publisher", runtime.run_publisher)
         if plaza is not None:
             log.info("joining the plaza at %s", plaza.address.display)
+            if config.mqtt_insecure and plaza.address.tls:
+                log.warning("TLS certificate verification of the broker is OFF (-mqtt-insecure)")
             supervisor.spawn("plaza", plaza.run)
         else:
             log.info("no MQTT broker configured (-mqtt-host): running alone, without a plaza")
