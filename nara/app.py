@@ -63,7 +63,7 @@ def build_app(
             subscriptions=subscriptions(identity.name),
             deliver=runtime.deliver,
             on_state=runtime.plaza_state,
-            rand=rand if isinstance(rand, random.Random) else random.Random(),
+            rand=rand,
         )
         runtime.plaza = plaza
     ctx = NaraContext(
@@ -75,8 +75,6 @@ def build_app(
         plaza=plaza,
         build=dict(build or {}),
     )
-    if "asset_hash" in ctx.build and not ctx.build["asset_hash"]:
-        ctx.build["asset_hash"] = assets.asset_hash()
 
     app = web.Application()
     app[CTX] = ctx

@@ -61,10 +61,6 @@ class AssetStore:
     def has_docs(self) -> bool:
         return self._file("docs/index.html") is not None
 
-    def asset_hash(self) -> str:
-        node = self._file("asset-hash.txt")
-        return node.read_text(encoding="utf-8").strip() if node is not None else ""
-
     def _file(self, rel: str) -> Traversable | None:
         node = self.root
         for part in rel.split("/"):
