@@ -16,8 +16,24 @@ from importlib.resources.abc import Traversable
 
 from aiohttp import web
 
+# The types we serve, fixed here rather than taken from the host's /etc/mime.types (which the
+# static binary may not have, and which differs between distributions).
+CONTENT_TYPES = {
+    "html": "text/html",
+    "js": "text/javascript",
+    "mjs": "text/javascript",
+    "css": "text/css",
+    "json": "application/json",
+    "map": "application/json",
+    "svg": "image/svg+xml",
+    "png": "image/png",
+    "ico": "image/x-icon",
+    "woff2": "font/woff2",
+    "txt": "text/plain",
+    "xml": "application/xml",
+}
 HASHED = re.compile(r"-[A-Za-z0-9_]{8,}\.(js|css|map|svg|png|woff2?)$")
-COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml")
+COMPRESSIBLE = ("text/", "application/json", "application/xml", "image/svg+xml")
 SPA_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -81,8 +97,10 @@ class AssetStore:
             body = node.read_bytes()
             if rel == "index.html":
                 body = body.replace(b"__NARA_BASE__", self.base_path.encode())
-            ctype = mimetypes.guess_type(rel)[0] or "application/octet-stream"
-            if ctype.startswith("text/") or ctype in ("application/javascript", "application/json"):
+            ext = rel.rsplit(".", 1)[-1].lower() if "." in rel else ""
+            ctype = CONTENT_TYPES.get(ext) or mimetypes.guess_type(rel)[0]
+            ctype = ctype or "application/octet-stream"
+            if ctype.startswith("text/") or ctype == "application/json":
                 ctype += "; charset=utf-8"
             gz = None
             if ctype.startswith(COMPRESSIBLE) and len(body) > 1024:

@@ -1,0 +1,75 @@
+"""The dashboard and docs as the node serves them: content types, caching, compression, security
+headers and client-side routes. Needs the built assets (``make test`` builds them first)."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import urllib.request
+from collections.abc import Callable
+
+import pytest
+
+from tests.conftest import ROOT, NaraProcess
+
+INDEX = ROOT / "nara-web" / "public" / "index.html"
+
+
+@pytest.fixture
+def node(spawn_nara: Callable[..., NaraProcess]) -> NaraProcess:
+    if not INDEX.exists():
+        pytest.fail("nara-web/public is not built: run `make build-web` (make test does)")
+    return spawn_nara("assets", "-base-path", "/nara")
+
+
+def fetch(url: str, **headers: str) -> tuple[int, bytes, dict[str, str]]:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as resp:
+            return resp.status, resp.read(), {k.lower(): v for k, v in resp.headers.items()}
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(), {k.lower(): v for k, v in exc.headers.items()}
+
+
+def test_index_is_templated_uncached_and_locked_down(node: NaraProcess) -> None:
+    """index.html carries the base path, is never cached, and sends CSP + nosniff; client-side
+    routes (deep links) get the same app."""
+    status, body, headers = fetch(node.url + "/")
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert b'<meta name="nara-base" content="/nara">' in body and b"__NARA_BASE__" not in body
+    assert headers["cache-control"] == "no-cache"
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert "unsafe-inline" not in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    for route in ("/nara/bob", "/timeline", "/anything/else"):
+        deep = fetch(node.url + route)
+        assert deep[0] == 200 and deep[1] == body, route
+    assert fetch(node.url + "/api/nope")[0] == 404
+
+
+def test_hashed_assets_are_immutable_compressed_and_revalidated(node: NaraProcess) -> None:
+    """Hashed JS/CSS are cached for a year, served gzip to clients that ask, and answer a
+    matching If-None-Match with 304."""
+    body = fetch(node.url + "/")[1].decode()
+    scripts = re.findall(r'src="/nara(/assets/app-[^"]+\.js)"', body)
+    assert scripts, "index.html references no hashed script"
+    status, plain, headers = fetch(node.url + scripts[0])
+    assert status == 200 and headers["content-type"] == "text/javascript; charset=utf-8"
+    assert (
+        "immutable" in headers["cache-control"] and "max-age=31536000" in headers["cache-control"]
+    )
+    status, packed, zheaders = fetch(node.url + scripts[0], **{"Accept-Encoding": "gzip"})
+    assert zheaders.get("content-encoding") == "gzip" and gzip.decompress(packed) == plain
+    assert fetch(node.url + scripts[0], **{"If-None-Match": headers["etag"]})[0] == 304
+
+
+def test_docs_are_served_under_the_base_path(node: NaraProcess) -> None:
+    """/docs redirects to /docs/; pages, the search index and theme assets come from the package."""
+    status, body, headers = fetch(node.url + "/docs/")
+    assert status == 200 and b"md-search" in body
+    assert headers["x-content-type-options"] == "nosniff"
+    assert fetch(node.url + "/docs/search/search_index.json")[0] == 200
+    assert fetch(node.url + "/docs/troubleshooting/")[0] == 200
+    assert fetch(node.url + "/docs/no-such-page/")[0] == 404
+    assert fetch(node.url + "/docs/../../etc/passwd")[0] == 404
+    assert fetch(node.url + "/assets/../../pyproject.toml")[0] == 404
