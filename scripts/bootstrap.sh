@@ -15,6 +15,7 @@ if [ "$mode" = test ]; then
   # Fonts for readable screenshots (text and the flair emoji); Chromium comes without recommends.
   [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || want_pkgs+=(fonts-dejavu-core)
   [ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || want_pkgs+=(fonts-noto-color-emoji)
+  need go golang-go             # interop tests: Go's own encoding/json decodes what we emit
   need nix-instantiate nix-bin   # lint: parse the .nix files
   need shellcheck shellcheck     # lint: scripts
   command -v systemd-analyze >/dev/null 2>&1 || want_pkgs+=(systemd)  # lint: the unit file

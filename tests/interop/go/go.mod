@@ -1,0 +1,3 @@
+module naragowire
+
+go 1.19
