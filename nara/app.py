@@ -50,7 +50,9 @@ def build_app(
     )
     node = Node(identity, settings, rand, clock())
     feed = Feed()
-    runtime = NodeRuntime(node, clock=clock, sensors=sensors or SensorReader(), feed=feed)
+    runtime = NodeRuntime(
+        node, clock=clock, sensors=sensors or SensorReader(kubernetes=config.kubernetes), feed=feed
+    )
     assets = AssetStore(config.base_path)
     plaza = None
     if config.mqtt_host:

@@ -270,6 +270,7 @@ class Config:
     log_format: str = "text"
     # Facts from the environment that are not settings of their own.
     hostname: str = ""
+    kubernetes: bool = False  # KUBERNETES_SERVICE_HOST is set (the 🐳 flair)
 
     @property
     def effective_ledger_capacity(self) -> int:
@@ -351,7 +352,10 @@ def _read_secret_file(env_name: str, path: str) -> str:
 
 def load_config(args: argparse.Namespace, environ: Mapping[str, str], hostname: str) -> Config:
     """Resolve every setting: flag > env var (> *_FILE) > default. Raises ConfigError."""
-    values: dict[str, Any] = {"hostname": hostname}
+    values: dict[str, Any] = {
+        "hostname": hostname,
+        "kubernetes": bool(environ.get("KUBERNETES_SERVICE_HOST")),
+    }
     for setting in SETTINGS:
         raw: str | None = getattr(args, setting.name, None)
         source = f"-{setting.flags[0]}"

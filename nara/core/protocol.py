@@ -9,7 +9,7 @@ entry for the live feed), ``StatusChanged``, ``Dropped`` (counted in /metrics) a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from nara.core import wire
@@ -110,8 +110,6 @@ class _Timers:
     hey_there_at: int = 0
     newspaper_at: int = 0
     last_hey_there: int = 0
-    disconnected_since: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
 
 
 class Node:
@@ -367,7 +365,6 @@ class Node:
             subject_id=entry.nara_id,
             via=via,
         )
-        entry.last_seen_event_ns = now
         return self._append(new_event(SVC_SEEN, payload, now, self.key, self.name))
 
     def _maintain(self, now: int) -> list[Command]:

@@ -9,20 +9,18 @@ from __future__ import annotations
 from nara.core.ledger import Entry
 from nara.core.projections.neighbourhood import Neighbour
 from nara.core.protocol import Node
-from nara.core.status import NaraStatus, status_to_dict
+from nara.core.status import NaraObservation, NaraStatus, status_to_dict
 
 NS = 1_000_000_000
 
 
-def _obs_fields(
-    online: str, last_seen: int, last_restart: int, start: int, restarts: int
-) -> dict[str, object]:
+def _obs_fields(obs: NaraObservation) -> dict[str, object]:
     return {
-        "Online": online,
-        "LastSeen": last_seen,
-        "LastRestart": last_restart,
-        "StartTime": start,
-        "Restarts": restarts,
+        "Online": obs.online,
+        "LastSeen": obs.last_seen,
+        "LastRestart": obs.last_restart,
+        "StartTime": obs.start_time,
+        "Restarts": obs.restarts,
     }
 
 
@@ -36,14 +34,14 @@ def api_naras(node: Node, now: int) -> dict[str, object]:
     own = status_to_dict(node.own_status(now, with_observations=False))
     own.update(
         Name=node.name,
-        **_obs_fields("ONLINE", me.last_seen, me.last_restart, me.start_time, me.restarts),
+        **_obs_fields(me),
     )
     items = [own]
     for n in sorted(node.neighbourhood, key=lambda n: n.name):
         item = status_to_dict(_neighbour_status(n))
         item.update(
             Name=n.name,
-            **_obs_fields(n.online, n.last_seen, n.last_restart, n.start_time, n.restarts),
+            **_obs_fields(n.observation()),
         )
         items.append(item)
     return {"naras": items, "server": node.name}
@@ -83,7 +81,7 @@ def narae(node: Node, now: int) -> dict[str, object]:
         _narae_item(
             node.name,
             own,
-            _obs_fields("ONLINE", me.last_seen, me.last_restart, me.start_time, me.restarts),
+            _obs_fields(me),
             node.me.uptime_s(now),
             True,
         )
@@ -95,7 +93,7 @@ def narae(node: Node, now: int) -> dict[str, object]:
             _narae_item(
                 n.name,
                 _neighbour_status(n),
-                _obs_fields(n.online, n.last_seen, n.last_restart, n.start_time, n.restarts),
+                _obs_fields(n.observation()),
                 uptime,
                 False,
             )
@@ -109,10 +107,6 @@ def profile(node: Node, name: str, now: int) -> dict[str, object] | None:
         status = node.own_status(now, with_observations=True)
         me = node.me.observation(now)
         online, obs = "ONLINE", me
-        observations = {
-            k: _short_obs(v.online, v.last_seen, v.restarts, v.start_time, v.last_restart)
-            for k, v in (status.observations or {}).items()
-        }
         is_self = True
     else:
         n = node.neighbourhood.get(name)
@@ -121,11 +115,8 @@ def profile(node: Node, name: str, now: int) -> dict[str, object] | None:
         status = _neighbour_status(n)
         obs = n.observation()
         online = n.online
-        observations = {
-            k: _short_obs(v.online, v.last_seen, v.restarts, v.start_time, v.last_restart)
-            for k, v in (status.observations or {}).items()
-        }
         is_self = False
+    observations = {k: _short_obs(v) for k, v in (status.observations or {}).items()}
     return {
         "id": status.id,
         "name": name,
@@ -161,15 +152,13 @@ def profile(node: Node, name: str, now: int) -> dict[str, object] | None:
     }
 
 
-def _short_obs(
-    online: str, last_seen: int, restarts: int, start: int, last_restart: int
-) -> dict[str, object]:
+def _short_obs(obs: NaraObservation) -> dict[str, object]:
     return {
-        "online": online,
-        "last_seen": last_seen,
-        "restarts": restarts,
-        "start_time": start,
-        "last_restart": last_restart,
+        "online": obs.online,
+        "last_seen": obs.last_seen,
+        "restarts": obs.restarts,
+        "start_time": obs.start_time,
+        "last_restart": obs.last_restart,
     }
 
 

@@ -75,6 +75,11 @@ class NaraCollector(Collector):
             yield CounterMetricFamily(
                 "nara_plaza_connects", "Successful plaza (re)connections.", value=ctx.plaza.connects
             )
+            yield CounterMetricFamily(
+                "nara_publish_failures",
+                "Messages that could not be published (no connection, or the broker failed).",
+                value=ctx.plaza.publish_failures,
+            )
 
         build = GaugeMetricFamily("nara_build_info", "Build information.", labels=sorted(ctx.build))
         build.add_metric([ctx.build[k] for k in sorted(ctx.build)], 1)

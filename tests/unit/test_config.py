@@ -78,3 +78,9 @@ def test_parse_http_addr(addr: str, expected: tuple[str, int]) -> None:
 def test_every_setting_has_help_and_env() -> None:
     for setting in SETTINGS:
         assert setting.help and setting.env and setting.flags
+
+
+def test_kubernetes_is_a_fact_read_with_the_config() -> None:
+    """The 🐳 flair needs to know about Kubernetes; only config reads the environment."""
+    assert load([], {"KUBERNETES_SERVICE_HOST": "10.0.0.1"}).kubernetes is True
+    assert load([]).kubernetes is False

@@ -30,7 +30,6 @@ class Neighbour:
     restarts: int = 0
     last_restart: int = 0  # s
     start_time: int = 0  # s, first time we (or the network) saw it
-    last_seen_event_ns: int = 0  # when we last put a local "seen" event for it in the ledger
 
     @property
     def transport_mode(self) -> str:
@@ -82,6 +81,3 @@ class Neighbourhood:
             return entry, False
         entry = self._naras[name] = Neighbour(name)
         return entry, True
-
-    def online_names(self) -> list[str]:
-        return [n.name for n in self._naras.values() if n.online == "ONLINE"]

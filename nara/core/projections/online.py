@@ -46,6 +46,3 @@ class OnlineStatusProjection:
         if word.status == ONLINE and now_ns - word.ts > threshold_s * NS:
             return MISSING
         return word.status
-
-    def forget(self, subject: str) -> None:
-        self._words.pop(subject, None)
