@@ -27,17 +27,14 @@ COPY nara-web/ ./
 RUN npm run build
 
 FROM debian:12-slim AS freeze
-# binutils: strip and objcopy for PyInstaller and staticx. staticx publishes x86_64 wheels only:
-# elsewhere pip builds it from the locked sdist, which needs scons and a C compiler (musl, as
-# its own wheels use). No git here: the build facts come from the build args.
+# binutils: strip and objcopy for PyInstaller and staticx. musl-tools, gcc, libc6-dev: staticx is
+# built from its pinned source with nara's TMPDIR check in the bootloader
+# (scripts/build-bootloader.sh). No git here: the build facts come from the build args.
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends python3 python3-venv python3-dev binutils \
-    && if [ "$(dpkg --print-architecture)" != amd64 ]; then \
-         apt-get install -y --no-install-recommends gcc libc6-dev scons musl-tools; \
-       fi \
+         gcc libc6-dev musl-tools \
     && rm -rf /var/lib/apt/lists/*
-ENV BOOTLOADER_CC=musl-gcc
 WORKDIR /src
 COPY requirements/dev.lock requirements/dev.lock
 RUN /usr/bin/python3 -m venv .venv \

@@ -9,13 +9,12 @@
    ``$TMPDIR/_MEIxxxxxx`` (~36 MB), forks, execs, forwards signals, removes the directory;
 3. Python, running nara.
 
-``$TMPDIR`` problems stop process 1 before any Python runs, with one line of the bootloader's
-own: "nara: Failed to create temporary directory in DIR: REASON" (missing, not a directory, not
-writable; exit status 2) or "Failed to execv() DIR/staticx-XXXXXX/nara: Permission denied"
-(mounted noexec; exit status 3). Those lines cannot carry a fix without shipping our own
-bootloader, so the fix is documented next to them. ``check_tmpdir`` makes the same diagnosis,
-with the fix, wherever Python does run: tests, a frozen build whose bootloader fell back to
-another directory (PyInstaller alone does that; staticx does not), a pre-flight check.
+Before process 1 unpacks anything, a check of ours linked into its bootloader
+(``packaging/bootloader/nara_preflight.c``, built by ``scripts/build-bootloader.sh``) makes sure
+``$TMPDIR`` (or ``/tmp``) is usable: it exists, is a writable and searchable directory, and is
+on a filesystem that is neither read-only nor mounted noexec. If not, it prints one line that
+says what is wrong and how to fix it, and exits with status 2. ``check_tmpdir`` is the same
+check in Python, word for word: the tests compare the two, and it serves wherever Python runs.
 
 SIGKILL cannot be forwarded: killing process 1 or 2 that way would orphan process 3, a server
 still holding its port. ``bind_to_parent`` makes process 3 follow both launcher processes.
@@ -29,6 +28,7 @@ import os
 import select
 import shutil
 import signal
+import stat
 import sys
 import threading
 import time
@@ -39,40 +39,50 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # After the launcher died, nara gets SIGTERM (a graceful shutdown that says chau, ~5 s budget);
 # if it is still alive this much later, it exits hard rather than linger as an orphan.
 ORPHAN_EXIT_DEADLINE = 15.0
+WHY = "nara unpacks itself there to start"
 FIX_HINT = "set TMPDIR to a writable directory that allows executing files, e.g. TMPDIR=/var/tmp"
 
 
 def check_tmpdir(environ: Mapping[str, str] | None = None) -> str | None:
     """One line saying why the launcher's unpack directory is unusable and how to fix it, or
-    None when it is fine.
+    None when it is fine. The same checks, in the same order and words, as the bootloader's
+    ``nara_preflight.c``.
 
     The directory is ``$TMPDIR`` or ``/tmp``, as the staticx bootloader uses (PyInstaller's
-    would try others; staticx runs first and does not). It must exist, be a writable and
-    searchable directory, and live on a filesystem that allows executing files.
+    would try others; staticx runs first and does not).
     """
     env = os.environ if environ is None else environ
-    if env.get("TMPDIR") == "":
-        # getenv() returns "" and the bootloader tries to create "/staticx-XXXXXX".
-        return f"nara: TMPDIR is set but empty: bin/nara unpacks itself there to start; {FIX_HINT}"
-    tmpdir = env.get("TMPDIR") or "/tmp"
-    where = f"TMPDIR={tmpdir}" if env.get("TMPDIR") else f"{tmpdir} (TMPDIR is not set)"
-    problem = None
-    try:
-        st_flags = os.statvfs(tmpdir).f_flag
-    except FileNotFoundError:
-        problem = "does not exist"
-    except OSError as exc:
-        problem = f"cannot be used ({exc.strerror})"
-    else:
-        if not os.path.isdir(tmpdir):
-            problem = "is not a directory"
-        elif not os.access(tmpdir, os.W_OK | os.X_OK):
-            problem = f"is not writable by uid {os.getuid()}"
-        elif st_flags & os.ST_NOEXEC:
-            problem = "is on a filesystem mounted noexec"
+    tmpdir = env.get("TMPDIR")
+    if tmpdir == "":
+        # getenv() returns "" and the bootloader would try to create "/staticx-XXXXXX".
+        return f"nara: TMPDIR is set but empty: {WHY}; {FIX_HINT}"
+    where = f"TMPDIR={tmpdir}" if tmpdir else "/tmp (TMPDIR is not set)"
+    problem = _tmpdir_problem(tmpdir or "/tmp")
     if problem is None:
         return None
-    return f"nara: {where} {problem}: bin/nara unpacks itself there to start; {FIX_HINT}"
+    return f"nara: {where} {problem}: {WHY}; {FIX_HINT}"
+
+
+def _tmpdir_problem(path: str) -> str | None:
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return "does not exist"
+    except OSError as exc:
+        return f"cannot be used ({exc.strerror})"
+    if not stat.S_ISDIR(st.st_mode):
+        return "is not a directory"
+    try:
+        flags = os.statvfs(path).f_flag
+    except OSError as exc:
+        return f"cannot be used ({exc.strerror})"
+    if flags & os.ST_RDONLY:
+        return "is on a read-only filesystem"
+    if not os.access(path, os.W_OK | os.X_OK):
+        return f"is not writable by uid {os.getuid()}"
+    if flags & os.ST_NOEXEC:
+        return "is on a filesystem mounted noexec"
+    return None
 
 
 def is_onefile_child() -> bool:

@@ -23,6 +23,11 @@ fi
 need node nodejs
 need npm npm
 need objcopy binutils   # PyInstaller strip and staticx
+# staticx's bootloader is built from source with nara's TMPDIR check (scripts/build-bootloader.sh):
+# musl-gcc for the bootloader, gcc and the glibc headers for staticx's libnssfix.
+need musl-gcc musl-tools
+need gcc gcc
+[ -e /usr/include/stdio.h ] || want_pkgs+=(libc6-dev)
 need git git            # the commit in the build info
 /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || want_pkgs+=(python3-venv)
 [ -e /usr/include/python3.11/Python.h ] || want_pkgs+=(python3-dev)

@@ -7,7 +7,8 @@
 #      build facts (version, commit, date, asset hash): `make run` / `make test` stay fast;
 #   3. build/buildinfo.json (bundled as nara/_buildinfo.json, read by nara/buildinfo.py);
 #   4. PyInstaller with nara.spec (one-file, stripped), PYTHONHASHSEED=0, SOURCE_DATE_EPOCH;
-#   5. staticx --no-compress --strip, with every archive member's mtime/owner normalised;
+#   5. staticx --no-compress --strip, with every archive member's mtime/owner normalised, and
+#      its bootloader built by scripts/build-bootloader.sh (with nara's TMPDIR check);
 #   6. smoke test of the candidate (like mitmproxy's release self-test): --version, then serve
 #      on a free loopback port with an empty environment and fetch /, /docs/, /livez; SIGTERM
 #      must end it with status 0. Only then is it moved to bin/nara.
@@ -81,7 +82,8 @@ PY
 
 # The build facts of the binary now at $out, recorded only once it passed its smoke test.
 record=build/$(basename "$out").buildinfo.json
-inputs=(nara nara-web/public nara.spec pyproject.toml requirements/dev.lock scripts/build-binary.sh)
+inputs=(nara nara-web/public nara.spec pyproject.toml requirements/dev.lock scripts/build-binary.sh
+  scripts/build-bootloader.sh requirements/staticx-source.txt packaging/bootloader)
 if [ "${FORCE:-0}" != 1 ] && [ -x "$out" ] && cmp -s "$buildinfo_new" "$record" \
   && [ -z "$(find "${inputs[@]}" -type f -newer "$out" -not -name '*.pyc' -print -quit)" ]; then
   rm -f "$buildinfo_new"
@@ -102,11 +104,15 @@ pyinstaller --noconfirm --log-level WARN --distpath build/dist --workpath build/
 candidate=build/nara.static
 log "[4/6] staticx --no-compress --strip -> $candidate"
 rm -f "$candidate"
+scripts/build-bootloader.sh
 # staticx stores each member's mtime and owner from temporary copies made during the build;
 # pin them (mtime SOURCE_DATE_EPOCH, root:root, mode by kind) so the archive is reproducible.
-"$PY" - build/dist/nara "$candidate" <<'PY'
+PYTHONPATH=$root/build/staticx "$PY" - build/dist/nara "$candidate" <<'PY'
 import os, sys, tarfile
+import staticx
 from staticx.api import generate
+if not os.path.abspath(staticx.__file__).startswith(os.path.abspath("build/staticx") + os.sep):
+    sys.exit(f"build-binary: staticx from {staticx.__file__}, not the bootloader build")
 epoch = int(os.environ["SOURCE_DATE_EPOCH"])
 add = tarfile.TarFile.addfile
 def addfile(self, tarinfo, fileobj=None, *args, **kwargs):

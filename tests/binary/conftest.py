@@ -13,6 +13,7 @@ The broker comes from the shared ``mosquitto`` fixture in ``tests/conftest.py``.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -24,13 +25,13 @@ from tests.conftest import URL_LINE, NaraProcess, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = ROOT / "bin" / "nara"
-# In the empty root: mount the host's /proc, then become the binary (exec keeps the pid, so the
-# test's Popen pid is the launcher itself).
-ENTER = 'm=$1 c=$2 r=$3; shift 3; "$m" --rbind /proc "$r/proc" && exec "$c" "$r" /nara "$@"'
-# The same with /tmp on a tmpfs mounted noexec (tmpfs may be mounted in a user namespace).
-ENTER_NOEXEC_TMP = (
+# In the empty root: mount the host's /proc (and, if asked, a tmpfs on /tmp with the options in
+# $TMPFS), then become the binary (exec keeps the pid, so the test's Popen pid is the launcher
+# itself). chroot's options (e.g. --userspec) come in $CHROOT_OPTS.
+ENTER = (
     'm=$1 c=$2 r=$3; shift 3; "$m" --rbind /proc "$r/proc" '
-    '&& "$m" -t tmpfs -o noexec,mode=1777 tmpfs "$r/tmp" && exec "$c" "$r" /nara "$@"'
+    '&& { [ -z "$TMPFS" ] || "$m" -t tmpfs -o "$TMPFS" tmpfs "$r/tmp"; } '
+    '&& exec "$c" $CHROOT_OPTS "$r" /nara "$@"'
 )
 
 
@@ -72,10 +73,11 @@ class EmptyRoot:
         self._tools = [_tool("mount"), _tool("chroot"), str(path)]
         self.started: list[NaraProcess] = []
 
-    def argv(self, *args: str, noexec_tmp: bool = False) -> list[str]:
-        """The command running ``/nara ARGS`` in the root (with a noexec /tmp if asked)."""
-        script = ENTER_NOEXEC_TMP if noexec_tmp else ENTER
-        return [*self._unshare, "/bin/sh", "-c", script, "sh", *self._tools, *args]
+    def argv(self, *args: str, tmpfs: str = "", chroot_opts: str = "") -> list[str]:
+        """The command running ``/nara ARGS`` in the root; ``tmpfs``: mount options for a
+        tmpfs on its /tmp (e.g. "noexec,mode=1777"); ``chroot_opts``: e.g. a --userspec."""
+        setup = f"TMPFS={shlex.quote(tmpfs)} CHROOT_OPTS={shlex.quote(chroot_opts)}; {ENTER}"
+        return [*self._unshare, "/bin/sh", "-c", setup, "sh", *self._tools, *args]
 
     def run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """Run to completion, e.g. ``--version`` or ``healthcheck``."""

@@ -31,7 +31,7 @@ import pytest
 
 from nara.buildinfo import FIELDS, build_info, version_text
 from nara.healthcheck import healthcheck, livez_url
-from nara.launcher import check_tmpdir
+from nara.launcher import FIX_HINT, WHY, check_tmpdir
 from scripts.asset_hash import asset_hash
 from tests.binary.conftest import ROOT, EmptyRoot, private_mount_namespace
 from tests.conftest import Broker, NaraProcess, wait_for
@@ -209,29 +209,65 @@ def test_sigkill_of_the_launcher_leaves_no_server(
     wait_for(refused, 5, what="the port to stop answering")
 
 
-@pytest.mark.parametrize("noexec", [False, True], ids=["missing", "noexec"])
-def test_unusable_tmpdir_stops_the_launcher_with_one_line(
-    empty_root: EmptyRoot, noexec: bool
-) -> None:
+# What is wrong with the unpack directory: (TMPDIR, tmpfs options for /tmp, chroot options,
+# the problem the one line names). The root holds /nara (a file), /proc, /tmp and /locked
+# (root's, 0755).
+UNUSABLE_TMPDIRS = {
+    "missing": ("/no/such/dir", "", "", "does not exist"),
+    "empty": ("", "", "", "set but empty"),
+    "a-file": ("/nara", "", "", "is not a directory"),
+    "noexec": (None, "noexec,mode=1777", "", "is on a filesystem mounted noexec"),
+    "read-only": (None, "ro,mode=1777", "", "is on a read-only filesystem"),
+    "not-writable": ("/locked", "", "--userspec=65534:65534", "is not writable by uid 65534"),
+}
+
+
+@pytest.mark.parametrize("case", UNUSABLE_TMPDIRS)
+def test_unusable_tmpdir_stops_the_launcher_with_one_line(empty_root: EmptyRoot, case: str) -> None:
     """The one-file launcher unpacks into $TMPDIR and executes from there before any Python
-    runs. A missing directory, or one on a filesystem mounted noexec, stops it with a single
-    line from the bootloader naming that directory (the fix is in the docs' troubleshooting);
-    nothing half-started is left behind."""
-    env = {} if noexec else {"TMPDIR": "/no/such/dir"}
+    runs. Before it unpacks anything, the check linked into its bootloader stops it, with
+    status 2 and one line naming the directory, what is wrong with it and how to fix it: the
+    very line nara.launcher.check_tmpdir gives for the same problem. Nothing is unpacked."""
+    tmpdir, tmpfs, chroot_opts, problem = UNUSABLE_TMPDIRS[case]
+    if chroot_opts and os.geteuid() != 0:
+        pytest.skip("running the binary as another uid in the empty root needs root")
+    (empty_root.path / "locked").mkdir(mode=0o755)
+    env = {} if tmpdir is None else {"TMPDIR": tmpdir}
     result = subprocess.run(
-        empty_root.argv("--version", noexec_tmp=noexec),
+        empty_root.argv("--version", tmpfs=tmpfs, chroot_opts=chroot_opts),
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert result.returncode != 0
-    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
     assert len(lines) == 1, lines
-    assert ("/tmp/staticx-" if noexec else "/no/such/dir") in lines[0]
-    if not noexec:
-        assert not any((empty_root.path / "tmp").iterdir())
+    where = {"": "TMPDIR is", None: "/tmp (TMPDIR is not set)"}.get(tmpdir, f"TMPDIR={tmpdir}")
+    assert lines[0] == f"nara: {where} {problem}: {WHY}; {FIX_HINT}"
+    assert "e.g. TMPDIR=/var/tmp" in lines[0]
+    assert not any((empty_root.path / "tmp").iterdir())
+    assert not any((empty_root.path / "locked").iterdir())
+    if case in ("missing", "empty"):
+        assert check_tmpdir(env) == lines[0]
+
+
+def test_usable_tmpdir_elsewhere_starts_the_binary(empty_root: EmptyRoot) -> None:
+    """The fix the line gives works: with /tmp noexec, TMPDIR pointing at a usable directory
+    lets the binary start."""
+    (empty_root.path / "var" / "tmp").mkdir(parents=True)
+    result = subprocess.run(
+        empty_root.argv("--version", tmpfs="noexec,mode=1777"),
+        env={"TMPDIR": "/var/tmp"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "nara" in result.stdout
 
 
 # ---- with python -m nara -----------------------------------------------------------------------
@@ -331,16 +367,20 @@ def test_check_tmpdir_names_the_problem_and_the_fix(tmp_path: Path) -> None:
         assert value in message and problem in message and "TMPDIR" in message
 
 
-def test_check_tmpdir_sees_noexec(tmp_path: Path) -> None:
-    """A TMPDIR on a filesystem mounted noexec is reported (checked on a real noexec tmpfs, in a
-    private mount namespace)."""
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [("noexec", "is on a filesystem mounted noexec"), ("ro", "is on a read-only filesystem")],
+)
+def test_check_tmpdir_sees_mount_options(tmp_path: Path, options: str, problem: str) -> None:
+    """A TMPDIR on a filesystem mounted noexec or read-only is reported (checked on a real
+    tmpfs, in a private mount namespace)."""
     script = (
-        'mount -t tmpfs -o noexec tmpfs "$1" && exec "$2" -c '
+        'mount -t tmpfs -o "$3" tmpfs "$1" && exec "$2" -c '
         "\"from nara.launcher import check_tmpdir; print(check_tmpdir({'TMPDIR': '$1'}))\""
     )
     argv = [*private_mount_namespace(), "/bin/sh", "-c", script, "sh"]
     result = subprocess.run(
-        [*argv, str(tmp_path), sys.executable],
+        [*argv, str(tmp_path), sys.executable, options],
         capture_output=True,
         text=True,
         timeout=60,
@@ -348,7 +388,7 @@ def test_check_tmpdir_sees_noexec(tmp_path: Path) -> None:
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr
-    assert "mounted noexec" in result.stdout
+    assert result.stdout.strip() == f"nara: TMPDIR={tmp_path} {problem}: {WHY}; {FIX_HINT}"
 
 
 def test_build_info_from_source() -> None:

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Build staticx, with nara's pre-flight check linked into its bootloader, into build/staticx.
+#
+# bin/nara starts in staticx's bootloader, which unpacks the program into $TMPDIR before any
+# Python runs. Its own errors for an unusable TMPDIR name the symptom only, so we build the
+# bootloader from staticx's pinned source release (requirements/staticx-source.txt, hash
+# checked) with packaging/bootloader/nara_preflight.c added at link time: a constructor that
+# runs before the bootloader's main() and explains, in one line, what is wrong with TMPDIR and
+# how to fix it. staticx's files are not modified; the compiler is musl-gcc, as for staticx's
+# own wheels. scripts/build-binary.sh then runs this tree's staticx (PYTHONPATH=build/staticx).
+#
+# Skips itself when build/staticx was built from the same inputs. Needs musl-gcc (Debian
+# musl-tools), gcc and libc6-dev (for staticx's libnssfix), scons and pyelftools (in the venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export PATH="$root/.venv/bin:$PATH"
+log() { echo "build-bootloader: $*"; }
+die() {
+  echo "build-bootloader: $*" >&2
+  exit 1
+}
+pin=requirements/staticx-source.txt
+preflight=packaging/bootloader/nara_preflight.c
+dest=build/staticx
+command -v musl-gcc >/dev/null || die "musl-gcc is missing (Debian: apt-get install musl-tools)"
+command -v scons >/dev/null || die "scons is missing from the venv (make bootstrap-build)"
+
+version=$(sed -n 's/^staticx==\([0-9.]*\).*/\1/p' "$pin")
+inputs_hash=$(cat "$pin" "$preflight" "$0" <(musl-gcc --version) | sha256sum | cut -c1-16)
+if [ -f "$dest/.nara-inputs" ] && [ "$(cat "$dest/.nara-inputs")" = "$inputs_hash" ] \
+  && [ -x "$dest/staticx/assets/release/bootloader" ]; then
+  log "staticx $version bootloader with nara's TMPDIR check is up to date"
+  exit 0
+fi
+
+log "staticx $version from source, bootloader with nara's TMPDIR check -> $dest"
+sdists=build/sdists
+mkdir -p "$sdists"
+tarball=$sdists/staticx-$version.tar.gz
+if [ ! -f "$tarball" ]; then
+  pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
+    --require-hashes -r "$pin" -d "$sdists" 2>&1 | grep -v "^WARNING: Location" >&2 \
+    || [ -f "$tarball" ] || die "could not download the staticx sdist"
+fi
+# pip checked the hash on download; check the cached copy again.
+want=$(sed -n 's/.*--hash=sha256:\([0-9a-f]*\).*/\1/p' "$pin")
+echo "$want  $tarball" | sha256sum --check --quiet - || die "$tarball does not match $pin"
+
+rm -rf "$dest" "$dest.tmp"
+mkdir -p "$dest.tmp"
+tar -xzf "$tarball" -C "$dest.tmp" --strip-components=1
+# Our object and a compiler wrapper that adds it to every link sit in the tree's root, where
+# SCons runs its commands; the relative name keeps the checkout's path out of the bootloader
+# (it records the compiler's name).
+musl-gcc -std=gnu99 -Os -Wall -Wextra -Werror -static -c "$preflight" \
+  -o "$dest.tmp/nara_preflight.o"
+cat >"$dest.tmp/nara-cc" <<'CC'
+#!/bin/sh
+# musl-gcc, plus nara's pre-flight object when linking (no -c, -S or -E).
+for arg; do
+  case $arg in -c | -S | -E) exec musl-gcc "$@" ;; esac
+done
+exec musl-gcc "$@" nara_preflight.o
+CC
+chmod +x "$dest.tmp/nara-cc"
+(
+  cd "$dest.tmp"
+  scons --quiet "STATICX_VERSION=$version" BOOTLOADER_CC=./nara-cc staticx/assets >/dev/null
+)
+bootloader=$dest.tmp/staticx/assets/release/bootloader
+[ -x "$bootloader" ] || die "scons built no release bootloader"
+grep -q "TMPDIR is set but empty" "$bootloader" \
+  || die "the built bootloader lacks nara's pre-flight check"
+echo "$inputs_hash" >"$dest.tmp/.nara-inputs"
+mv "$dest.tmp" "$dest"
+log "built $(stat -c %s "$dest/staticx/assets/release/bootloader") byte bootloader"
