@@ -1,12 +1,10 @@
 # nara with Nix: `make build-nix` (nix build .#default) builds it from source, reproducibly:
-#   - the dashboard with buildNpmPackage from nara-web/package-lock.json,
+#   - the dashboard with buildNpmPackage, its dependencies fetched by importNpmLock straight from
+#     nara-web/package-lock.json (each by its "resolved" URL and "integrity" hash, so there is
+#     no npmDepsHash to keep in step with the lock file),
 #   - the docs with mkdocs and mkdocs-material from nixpkgs,
 #   - the Python application with buildPythonApplication, assets as package data (nara/web).
 # The result runs Python directly (no one-file launcher): $out/bin/nara.
-#
-# npmDepsHash: a placeholder until the first build on a machine with Nix and network. That build
-# fails with "hash mismatch ... got: sha256-..."; put the "got" value here. Update it whenever
-# nara-web/package-lock.json changes (the same failure tells you).
 #
 # nixosModules.default is nara.nix with services.nara.package defaulting to this package.
 {
@@ -46,7 +44,11 @@
             pname = "nara-web";
             inherit version;
             src = "${src}/nara-web";
-            npmDepsHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="; # placeholder, see top
+            npmDeps = pkgs.importNpmLock {
+              package = lib.importJSON ./nara-web/package.json;
+              packageLock = lib.importJSON ./nara-web/package-lock.json;
+            };
+            npmConfigHook = pkgs.importNpmLock.npmConfigHook;
             # `npm run build` (esbuild) writes public/; keep exactly that.
             installPhase = ''
               runHook preInstall
@@ -84,7 +86,7 @@
 
           # nara/web is a symlink to the (unbuilt) nara-web/public in the source: replace it with
           # the built dashboard and docs, stamped like scripts/build-web.sh does, and add the
-          # build facts nara/buildinfo.py reads.
+          # build facts nara/buildinfo.py reads (package data, like nara/web).
           postPatch = ''
             rm -f nara/web
             mkdir -p nara/web
@@ -96,8 +98,6 @@
             {"version": "${version}", "commit": "${commit}", "build_date": "${buildDate}",
              "asset_hash": "$(cat nara/web/asset-hash.txt)"}
             EOF
-            substituteInPlace pyproject.toml \
-              --replace-fail '"web/**/*"' '"web/**/*", "_buildinfo.json"'
           '';
 
           pythonImportsCheck = [ "nara" "nara.cli" "nara.app" ];

@@ -18,6 +18,7 @@ if [ "$mode" = test ]; then
   need go golang-go             # interop tests: Go's own encoding/json decodes what we emit
   need nix-instantiate nix-bin   # lint: parse the .nix files
   need shellcheck shellcheck     # lint: scripts
+  need busybox busybox           # the Docker image's HEALTHCHECK runs busybox wget
   command -v systemd-analyze >/dev/null 2>&1 || want_pkgs+=(systemd)  # lint: the unit file
 fi
 need node nodejs

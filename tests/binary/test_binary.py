@@ -14,7 +14,9 @@ import http.server
 import io
 import json
 import os
+import re
 import select
+import shutil
 import signal
 import socket
 import struct
@@ -139,6 +141,38 @@ def test_healthcheck_subcommand(empty_root: EmptyRoot) -> None:
     assert down.returncode == 1
     assert len(down.stderr.strip().splitlines()) == 1, down.stderr
     assert f"127.0.0.1:{port}" in down.stderr
+
+
+def docker_healthcheck_argv() -> list[str]:
+    """The CMD of the Dockerfile's HEALTHCHECK (an exec-form JSON array)."""
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    match = re.search(r"^HEALTHCHECK .*?CMD (\[.*\])\s*$", text, re.M)
+    assert match, "no exec-form HEALTHCHECK CMD in the Dockerfile"
+    argv: list[str] = json.loads(match.group(1))
+    return argv
+
+
+def test_docker_healthcheck_command_probes_the_node(empty_root: EmptyRoot, tmp_path: Path) -> None:
+    """The image's HEALTHCHECK, run as Alpine runs it (busybox sh and wget, HTTP_ADDR from the
+    image's environment): 0 while the node answers /livez, non-zero once it is gone."""
+    busybox = shutil.which("busybox")
+    assert busybox, "busybox is needed (Debian package busybox; make test installs it)"
+    applets = tmp_path / "busybox-bin"
+    applets.mkdir()
+    for applet in ("sh", "wget"):
+        (applets / applet).symlink_to(busybox)
+    argv = docker_healthcheck_argv()
+    assert argv[0] == "/bin/sh"
+    argv = [str(applets / "sh"), *argv[1:]]
+    nara = empty_root.start("docked")
+    port = nara.url.rsplit(":", 1)[1]
+    env = {"PATH": str(applets), "HTTP_ADDR": f":{port}"}
+    up = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30, check=False)
+    assert up.returncode == 0, up.stdout + up.stderr
+    nara.signal(signal.SIGTERM)
+    assert nara.wait_exit(10) == 0
+    down = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30, check=False)
+    assert down.returncode != 0
 
 
 def test_second_instance_on_the_same_port_exits_2(empty_root: EmptyRoot) -> None:

@@ -1,0 +1,103 @@
+"""What the deployment files promise (deployment spec §4), read from the files themselves.
+
+No Docker engine, Fly.io or nixpkgs exists here, so these files are linted (`make lint`) and
+their promises checked here: the ports, health paths, stop signals and time budgets agree with
+the node's own, and the Nix build can fetch every npm dependency from the lock file. The
+image's HEALTHCHECK command itself is run against a real node in tests/binary.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+from nara.app import SHUTDOWN_BUDGET_S
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def dockerfile_stage(name: str) -> list[str]:
+    """The instructions of one stage of the Dockerfile, continuation lines joined."""
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines()]
+    stage: list[str] | None = None
+    found: list[str] = []
+    for line in lines:
+        if line.upper().startswith("FROM "):
+            stage = found if line.split()[-1] == name else None
+        elif stage is not None and line and not line.startswith("#"):
+            stage.append(line)
+    assert found, f"no stage {name} in the Dockerfile"
+    return found
+
+
+def test_docker_image_runs_the_binary_unprivileged_with_health_and_stop_signal() -> None:
+    base = dockerfile_stage("base")
+    joined = "\n".join(base)
+    assert re.search(r"^USER 10001:10001$", joined, re.M), "the image must not run as root"
+    assert re.search(r"^EXPOSE 8080$", joined, re.M)
+    assert re.search(r"^STOPSIGNAL SIGTERM$", joined, re.M)
+    assert re.search(r"^HEALTHCHECK .*CMD .*/livez", joined, re.M)
+    assert 'ENTRYPOINT ["/usr/local/bin/nara"]' in joined
+    for label in ("title", "version", "revision", "licenses", "description"):
+        assert f"org.opencontainers.image.{label}=" in joined
+    # The default image holds the binary the freeze stage built and smoke-tested, as `make build`.
+    assert any("scripts/build-binary.sh" in line for line in dockerfile_stage("freeze"))
+    image = dockerfile_stage("image")
+    assert any(line.startswith("COPY --from=freeze") and "/src/bin/nara" in line for line in image)
+
+
+def test_fly_checks_liveness_and_outwaits_the_shutdown() -> None:
+    fly = tomllib.loads((ROOT / "fly.toml").read_text())
+    assert fly["kill_signal"] == "SIGTERM"
+    assert fly["kill_timeout"] > SHUTDOWN_BUDGET_S
+    service = fly["http_service"]
+    assert service["internal_port"] == 8080
+    assert fly["env"]["HTTP_ADDR"].endswith(":8080")
+    assert [check["path"] for check in service["checks"]] == ["/livez"]
+    # The broker is configuration, never baked into the file.
+    assert "MQTT_HOST" not in fly["env"]
+
+
+def test_systemd_unit_outwaits_the_shutdown_and_unpacks_in_its_runtime_directory() -> None:
+    unit = (ROOT / "packaging" / "nara.service").read_text()
+    settings = dict(
+        line.split("=", 1) for line in unit.splitlines() if "=" in line and not line.startswith("#")
+    )
+    assert settings["KillSignal"] == "SIGTERM"
+    assert float(settings["TimeoutStopSec"].rstrip("s")) > SHUTDOWN_BUDGET_S
+    assert "Environment=TMPDIR=%t/nara" in unit
+    assert settings["RuntimeDirectory"] == "nara"
+
+
+def test_nixos_module_offers_the_instance_options_and_hardening() -> None:
+    module = (ROOT / "nara.nix").read_text()
+    for option in ("soulFile", "httpAddr", "mqttHost", "environmentFile", "extraArgs"):
+        assert re.search(rf"\b{option} = mkOption", module), option
+    for setting in (
+        "DynamicUser = true",
+        'ProtectSystem = "strict"',
+        "PrivateTmp = true",
+        "NoNewPrivileges = true",
+        'UMask = "0077"',
+        '"@system-service"',
+        "RestrictAddressFamilies",
+        "RuntimeDirectory = ",
+        "TMPDIR = ",
+    ):
+        assert setting in module, setting
+
+
+def test_npm_lock_names_a_url_and_hash_for_every_package() -> None:
+    """flake.nix fetches the dashboard's dependencies with importNpmLock, by each package's
+    "resolved" URL and "integrity" hash; a lock written without URLs (npm's
+    omit-lockfile-registry-resolved) would break the Nix build."""
+    lock = json.loads((ROOT / "nara-web" / "package-lock.json").read_text())
+    packages = {path: meta for path, meta in lock["packages"].items() if path}
+    assert packages
+    for path, meta in packages.items():
+        assert meta.get("resolved", "").startswith("https://"), path
+        assert meta.get("integrity", "").startswith("sha512-"), path
+    assert "importNpmLock" in (ROOT / "flake.nix").read_text()
