@@ -54,6 +54,9 @@ lock: ## re-pin Python dependencies with hashes (needs network to PyPI)
 	$(VENV)/bin/uv pip compile --generate-hashes --extra dev pyproject.toml -o requirements/dev.lock \
 	  --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --no-header
 	sed -i '1i # Pinned with hashes. Regenerate with `make lock`.' requirements/dev.lock
+	$(VENV)/bin/uv pip compile --generate-hashes requirements/sbom.in -o requirements/sbom.lock \
+	  --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --no-header
+	sed -i '1i # The release SBOM tool (release.yml). Pinned with hashes. Regenerate with `make lock`.' requirements/sbom.lock
 
 bench: bootstrap-build ## benchmarks: print side-by-side ratios
 	$(PY) bench/run.py

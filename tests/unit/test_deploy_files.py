@@ -101,3 +101,39 @@ def test_npm_lock_names_a_url_and_hash_for_every_package() -> None:
         assert meta.get("resolved", "").startswith("https://"), path
         assert meta.get("integrity", "").startswith("sha512-"), path
     assert "importNpmLock" in (ROOT / "flake.nix").read_text()
+
+
+def test_release_sbom_names_the_bootloader_build() -> None:
+    """The release SBOM lists the venv; staticx, built from source outside it, is added by
+    scripts/sbom_add_bootloader.py, pinned by the sdist hash the build checks."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "sbom_add_bootloader", ROOT / "scripts" / "sbom_add_bootloader.py"
+    )
+    assert spec and spec.loader
+    sbom = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sbom)
+    pin = (ROOT / "requirements" / "staticx-source.txt").read_text()
+    component = sbom.staticx_component(pin)
+    assert component["purl"].startswith("pkg:pypi/staticx@")
+    assert component["hashes"][0]["content"] in pin
+    bom = {"components": [{"name": "staticx", "version": "0"}, {"name": "aiohttp"}]}
+    added = sbom.add_component(bom, component)
+    assert [c["name"] for c in added["components"]] == ["aiohttp", "staticx"]
+    assert added["components"][1] is component
+    assert "sbom_add_bootloader.py" in (ROOT / ".github/workflows/release.yml").read_text()
+
+
+def test_download_instructions_name_the_files_a_release_publishes() -> None:
+    """The release publishes dist/nara-linux-$ARCH for ARCH amd64 and arm64 (Docker's names,
+    which the image build uses too); the docs' download steps must name the same files."""
+    release = (ROOT / ".github" / "workflows" / "release.yml").read_text()
+    arches = re.findall(r"^\s+arch: (\w+)$", release, re.M)
+    assert sorted(set(arches)) == ["amd64", "arm64"]
+    assert 'cp bin/nara "dist/nara-linux-$ARCH"' in release
+    guide = (ROOT / "docs" / "getting-started.md").read_text()
+    for arch in arches:
+        assert f"`nara-linux-{arch}`" in guide
+    assert "nara-linux-x86_64" not in guide and "nara-linux-aarch64" not in guide
+    assert "dist/nara-linux-${TARGETARCH}" in (ROOT / "Dockerfile").read_text()
