@@ -14,7 +14,8 @@ Before process 1 unpacks anything, a check of ours linked into its bootloader
 ``$TMPDIR`` (or ``/tmp``) is usable: it exists, is a writable and searchable directory, and is
 on a filesystem that is neither read-only nor mounted noexec. If not, it prints one line that
 says what is wrong and how to fix it, and exits with status 2. ``check_tmpdir`` is the same
-check in Python, word for word: the tests compare the two, and it serves wherever Python runs.
+check in Python, in the same words (only the system's text for an unusual error, from musl
+there and glibc here, may differ); the tests compare the two.
 
 SIGKILL cannot be forwarded: killing process 1 or 2 that way would orphan process 3, a server
 still holding its port. ``bind_to_parent`` makes process 3 follow both launcher processes.
@@ -66,20 +67,23 @@ def check_tmpdir(environ: Mapping[str, str] | None = None) -> str | None:
 def _tmpdir_problem(path: str) -> str | None:
     try:
         st = os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
+    except FileNotFoundError:
         return "does not exist"
+    except NotADirectoryError:
+        return "is not a directory"
     except OSError as exc:
         return f"cannot be used ({exc.strerror})"
     if not stat.S_ISDIR(st.st_mode):
         return "is not a directory"
     try:
         flags = os.statvfs(path).f_flag
-    except OSError as exc:
-        return f"cannot be used ({exc.strerror})"
+    except OSError:
+        flags = 0  # unknown: let the launcher try, as the C check does
     if flags & os.ST_RDONLY:
         return "is on a read-only filesystem"
-    if not os.access(path, os.W_OK | os.X_OK):
-        return f"is not writable by uid {os.getuid()}"
+    # Effective ids and capabilities, as creating the directory will use.
+    if not os.access(path, os.W_OK | os.X_OK, effective_ids=True):
+        return f"is not writable by uid {os.geteuid()}"
     if flags & os.ST_NOEXEC:
         return "is on a filesystem mounted noexec"
     return None

@@ -12,7 +12,8 @@
 # Skips itself when build/staticx was built from the same inputs. Needs musl-gcc (Debian
 # musl-tools), gcc and libc6-dev (for staticx's libnssfix), scons and pyelftools (in the venv).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+cd "$(dirname "$self")/.."
 root=$PWD
 export PATH="$root/.venv/bin:$PATH"
 log() { echo "build-bootloader: $*"; }
@@ -27,9 +28,18 @@ command -v musl-gcc >/dev/null || die "musl-gcc is missing (Debian: apt-get inst
 command -v scons >/dev/null || die "scons is missing from the venv (make bootstrap-build)"
 
 version=$(sed -n 's/^staticx==\([0-9.]*\).*/\1/p' "$pin")
-inputs_hash=$(cat "$pin" "$preflight" "$0" <(musl-gcc --version) | sha256sum | cut -c1-16)
+# Everything that goes into the bootloader and libnssfix: the sources, this script, the
+# machine, the compilers and musl (linked in statically).
+toolchain() {
+  uname -m
+  musl-gcc --version
+  gcc --version
+  if command -v dpkg-query >/dev/null; then dpkg-query -W musl musl-dev musl-tools gcc libc6-dev; fi
+}
+inputs_hash=$(cat "$pin" "$preflight" "$self" <(toolchain 2>&1) | sha256sum | cut -c1-16)
+built() { [ -x "$1/staticx/assets/release/bootloader" ] && [ -f "$1/staticx/assets/release/libnssfix.so" ]; }
 if [ -f "$dest/.nara-inputs" ] && [ "$(cat "$dest/.nara-inputs")" = "$inputs_hash" ] \
-  && [ -x "$dest/staticx/assets/release/bootloader" ]; then
+  && built "$dest"; then
   log "staticx $version bootloader with nara's TMPDIR check is up to date"
   exit 0
 fi
@@ -38,13 +48,19 @@ log "staticx $version from source, bootloader with nara's TMPDIR check -> $dest"
 sdists=build/sdists
 mkdir -p "$sdists"
 tarball=$sdists/staticx-$version.tar.gz
-if [ ! -f "$tarball" ]; then
-  pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
-    --require-hashes -r "$pin" -d "$sdists" 2>&1 | grep -v "^WARNING: Location" >&2 \
-    || [ -f "$tarball" ] || die "could not download the staticx sdist"
-fi
-# pip checked the hash on download; check the cached copy again.
 want=$(sed -n 's/.*--hash=sha256:\([0-9a-f]*\).*/\1/p' "$pin")
+if [ -f "$tarball" ] && ! echo "$want  $tarball" | sha256sum --check --status -; then
+  log "cached $tarball does not match $pin: downloading it again"
+  rm -f "$tarball"
+fi
+if [ ! -f "$tarball" ]; then
+  # Hash-checked by pip (--require-hashes); no build isolation, so pip fetches nothing else.
+  if ! pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
+    --no-build-isolation --require-hashes -r "$pin" -d "$sdists" 2>&1 \
+    | { grep -v "^WARNING: Location" >&2 || true; } || [ ! -f "$tarball" ]; then
+    die "could not download the staticx $version sdist (see above)"
+  fi
+fi
 echo "$want  $tarball" | sha256sum --check --quiet - || die "$tarball does not match $pin"
 
 rm -rf "$dest" "$dest.tmp"
@@ -64,12 +80,18 @@ done
 exec musl-gcc "$@" nara_preflight.o
 CC
 chmod +x "$dest.tmp/nara-cc"
-(
-  cd "$dest.tmp"
-  scons --quiet "STATICX_VERSION=$version" BOOTLOADER_CC=./nara-cc staticx/assets >/dev/null
-)
+if ! (cd "$dest.tmp" && scons --quiet "STATICX_VERSION=$version" BOOTLOADER_CC=./nara-cc \
+  staticx/assets) >"$dest.tmp/scons.log" 2>&1; then
+  cat "$dest.tmp/scons.log" >&2
+  die "scons failed building staticx (log above)"
+fi
 bootloader=$dest.tmp/staticx/assets/release/bootloader
-[ -x "$bootloader" ] || die "scons built no release bootloader"
+if ! built "$dest.tmp"; then
+  cat "$dest.tmp/scons.log" >&2
+  # staticx builds libnssfix only when its configure step finds glibc's NSS (gcc, libc6-dev);
+  # without it staticx refuses every glibc program, so a build without it is no build.
+  die "scons built no release bootloader or no libnssfix.so (log above; gcc and libc6-dev?)"
+fi
 grep -q "TMPDIR is set but empty" "$bootloader" \
   || die "the built bootloader lacks nara's pre-flight check"
 echo "$inputs_hash" >"$dest.tmp/.nara-inputs"

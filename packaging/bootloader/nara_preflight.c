@@ -10,10 +10,13 @@
  * denied"). This constructor runs before the bootloader's main() and says, in one line, what
  * is wrong and how to fix it, then exits with status 2 (nara's "cannot start as configured").
  *
- * The wording is the same as nara.launcher.check_tmpdir, which tests compare against.
+ * The checks and their wording are those of nara.launcher.check_tmpdir (tests compare the
+ * two); only the system's text for an unusual error ("cannot be used (...)") may differ, as
+ * musl's and glibc's strerror() do.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,31 +28,36 @@
     "set TMPDIR to a writable directory that allows executing files, e.g. TMPDIR=/var/tmp"
 #define WHY "nara unpacks itself there to start"
 
-/* What is wrong with dir, in a few words (written into buf), or NULL when it is usable. */
+/* What is wrong with dir, in a few words (written into buf), or NULL when it is usable.
+ * Only what is sure to stop the bootloader is reported: when statvfs() itself fails (a seccomp
+ * filter, an odd FUSE filesystem), the mount flags are not judged and the bootloader tries. */
 static const char *tmpdir_problem(const char *dir, char *buf, size_t len)
 {
     struct stat st;
     struct statvfs vfs;
+    unsigned long flags = 0;
 
     if (stat(dir, &st) != 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
+        if (errno == ENOENT)
             return "does not exist";
+        if (errno == ENOTDIR)
+            return "is not a directory";
         snprintf(buf, len, "cannot be used (%s)", strerror(errno));
         return buf;
     }
     if (!S_ISDIR(st.st_mode))
         return "is not a directory";
-    if (statvfs(dir, &vfs) != 0) {
-        snprintf(buf, len, "cannot be used (%s)", strerror(errno));
-        return buf;
-    }
-    if (vfs.f_flag & ST_RDONLY)
+    if (statvfs(dir, &vfs) == 0)
+        flags = vfs.f_flag;
+    if (flags & ST_RDONLY)
         return "is on a read-only filesystem";
-    if (access(dir, W_OK | X_OK) != 0) {
-        snprintf(buf, len, "is not writable by uid %u", (unsigned)getuid());
+    /* The effective ids and capabilities, as mkdtemp() will use (access() would test the real
+     * uid without capabilities, refusing e.g. a service given CAP_DAC_OVERRIDE). */
+    if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0) {
+        snprintf(buf, len, "is not writable by uid %u", (unsigned)geteuid());
         return buf;
     }
-    if (vfs.f_flag & ST_NOEXEC)
+    if (flags & ST_NOEXEC)
         return "is on a filesystem mounted noexec";
     return NULL;
 }

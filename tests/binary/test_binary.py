@@ -250,6 +250,7 @@ UNUSABLE_TMPDIRS = {
     "missing": ("/no/such/dir", "", "", "does not exist"),
     "empty": ("", "", "", "set but empty"),
     "a-file": ("/nara", "", "", "is not a directory"),
+    "below-a-file": ("/nara/tmp", "", "", "is not a directory"),
     "noexec": (None, "noexec,mode=1777", "", "is on a filesystem mounted noexec"),
     "read-only": (None, "ro,mode=1777", "", "is on a read-only filesystem"),
     "not-writable": ("/locked", "", "--userspec=65534:65534", "is not writable by uid 65534"),
@@ -394,6 +395,7 @@ def test_check_tmpdir_names_the_problem_and_the_fix(tmp_path: Path) -> None:
     for value, problem in [
         (str(tmp_path / "missing"), "does not exist"),
         (str(a_file), "is not a directory"),
+        (str(a_file) + "/", "is not a directory"),
         ("", "set but empty"),
     ]:
         message = check_tmpdir({"TMPDIR": value})
