@@ -76,19 +76,24 @@ class Broker:
         return f"tcp://{self.host}:{self.port}"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
 
     def start(self) -> None:
         """(Re)start on the same port."""
         self.stop()
         self.proc = _spawn_mosquitto(self.conf)
         _wait_port(self.host, self.port, self.proc)
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it is still running 5 s later; waits for the exit."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
 
 
 def _spawn_mosquitto(conf: Path) -> subprocess.Popen[bytes]:

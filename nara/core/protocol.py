@@ -230,10 +230,8 @@ class Node:
         if isinstance(gate, Dropped):
             return [gate]
         entry, created = self.neighbourhood.ensure(sender)
-        entry.status = decoded.status
+        entry.adopt_status(decoded.status)
         entry.status_raw = decoded.status_raw
-        entry.public_key = decoded.status.public_key or entry.public_key
-        entry.nara_id = decoded.status.id or entry.nara_id
         entry.mesh_ip = decoded.status.mesh_ip
         out: list[Command] = gate
         if created:
@@ -255,9 +253,7 @@ class Node:
         if isinstance(gate, Dropped):
             return [gate]
         entry, created = self.neighbourhood.ensure(decoded.from_)
-        entry.status = decoded.me
-        entry.public_key = decoded.me.public_key or entry.public_key
-        entry.nara_id = decoded.me.id or entry.nara_id
+        entry.adopt_status(decoded.me)
         out: list[Command] = gate
         if created:
             out += self._first_seen_or_restart(entry, True, now)

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.conftest import free_port, mosquitto_binary
+from tests.conftest import free_port, mosquitto_binary, stop_process
 from tests.integration.helpers import until
 
 # ---- certificates ----------------------------------------------------------------------------
@@ -164,13 +164,7 @@ class MultiBroker:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
 
 
 def password_file(directory: Path, user: str, password: str) -> Path:

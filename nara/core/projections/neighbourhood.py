@@ -44,6 +44,12 @@ class Neighbour:
             last_restart=self.last_restart,
         )
 
+    def adopt_status(self, status: NaraStatus) -> None:
+        """Take the nara's own (verified) status; a status without key or ID keeps the known."""
+        self.status = status
+        self.public_key = status.public_key or self.public_key
+        self.nara_id = status.id or self.nara_id
+
     def merge_observation(self, obs: NaraObservation) -> None:
         """Merge a third party's observation (max of counters, fill an unknown start time)."""
         self.last_seen = max(self.last_seen, obs.last_seen)
