@@ -94,6 +94,9 @@ mv "$buildinfo_new" build/buildinfo.json
 log "[2/6] build facts: $(tr -d '\n' <build/buildinfo.json)"
 
 # --- 3. freeze -----------------------------------------------------------------------------
+# First the staticx bootloader for step 4 (seconds; skips itself when built): a missing compiler
+# then stops the build before the long freeze, not after it.
+scripts/build-bootloader.sh
 started=$(date +%s)
 export PYTHONHASHSEED=0
 log "[3/6] PyInstaller (nara.spec, one-file, stripped)"
@@ -104,7 +107,6 @@ pyinstaller --noconfirm --log-level WARN --distpath build/dist --workpath build/
 candidate=build/nara.static
 log "[4/6] staticx --no-compress --strip -> $candidate"
 rm -f "$candidate"
-scripts/build-bootloader.sh
 # staticx stores each member's mtime and owner from temporary copies made during the build;
 # pin them (mtime SOURCE_DATE_EPOCH, root:root, mode by kind) so the archive is reproducible.
 PYTHONPATH=$root/build/staticx "$PY" - build/dist/nara "$candidate" <<'PY'
