@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 MAX_HOWDYS = 10
+MAX_COORDINATORS = 64  # pending at once; a burst of newcomers beyond this gets no reply from us
 FORGET_AFTER_NS = 30 * 1_000_000_000
 
 T = TypeVar("T")
@@ -35,8 +36,13 @@ class Coordinators:
 
     def arm(self, target: str, due_ns: int) -> None:
         current = self._by_target.get(target)
+        if current is None and len(self._by_target) >= MAX_COORDINATORS:
+            return
         if current is None or current.fired:
             self._by_target[target] = Coordinator(due_ns=due_ns, armed_ns=due_ns)
+
+    def forget(self, target: str) -> None:
+        self._by_target.pop(target, None)
 
     def observe(self, target: str, sender: str, neighbours: list[str]) -> None:
         """Count a howdy someone sent to ``target`` (even before it is verified, as Go does)."""
@@ -44,8 +50,9 @@ class Coordinators:
         if current is None:
             return
         current.seen += 1
-        current.mentioned.add(sender)
-        current.mentioned.update(neighbours)
+        if len(current.mentioned) < 1000:
+            current.mentioned.add(sender)
+            current.mentioned.update(neighbours)
 
     def due(
         self, now_ns: int, candidates: Callable[[str, set[str]], list[T]]

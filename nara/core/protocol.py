@@ -9,6 +9,8 @@ entry for the live feed), ``StatusChanged``, ``Dropped`` (counted in /metrics) a
 
 from __future__ import annotations
 
+import heapq
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,6 +19,8 @@ from nara.core.events import (
     SVC_CHAU,
     SVC_HEY_THERE,
     SVC_SEEN,
+    Chau,
+    HeyThere,
     Seen,
     SyncEvent,
     make_chau,
@@ -27,9 +31,11 @@ from nara.core.events import (
 from nara.core.howdy import Coordinators
 from nara.core.identity import Identity
 from nara.core.ledger import Entry, Ledger
+from nara.core.names import valid_name
 from nara.core.projections.neighbourhood import Neighbour, Neighbourhood
 from nara.core.projections.online import MISSING, OFFLINE, ONLINE, OnlineStatusProjection
-from nara.core.selfstatus import SelfState, Sensors
+from nara.core.ratelimit import TokenBucket
+from nara.core.selfstatus import Remembered, SelfState, Sensors
 from nara.core.social import newspaper_interval_s
 
 NS = 1_000_000_000
@@ -41,6 +47,9 @@ HEY_THERE_MIN_GAP_S = 5  # sender-side rate limit (presence_heythere.go)
 HEY_THERE_EVERY_S = (120.0, 240.0)  # §4.2 mitigation: well inside the 300 s MISSING window
 CONNECT_JITTER_S = (0.0, 5.0)
 SEEN_EVENT_EVERY_S = 60  # at most one local "seen" ledger event per nara per minute
+ESTABLISHED_S = 600  # a nara we have known this long may vote, confirm others, and is kept
+MAX_CONFIRMATIONS = 3
+HOWDY_SIGNATURES_KEPT = 4096  # recent howdy signatures, to drop replays
 
 
 def subscriptions(name: str) -> list[str]:
@@ -96,6 +105,14 @@ Command = Publish | Appended | StatusChanged | Dropped | Note
 @dataclass(frozen=True, slots=True)
 class NodeSettings:
     ledger_capacity: int = 20_000
+    max_naras: int = 1000  # the roster bound (security.md, "Sybils")
+    new_naras_per_s: float = 5.0  # admissions of naras never seen before
+    new_naras_burst: int = 50
+    howdys_per_s: float = 2.0  # howdy replies we send
+    howdys_burst: int = 10
+    ledger_requests_per_s: float = 5.0  # ledger requests we answer
+    ledger_requests_burst: int = 20
+    clock_skew_s: float = 300.0  # accepted |ts - our clock| of a hey-there or chau
     missing_after_s: float = 300.0
     gossip_missing_after_s: float = 3600.0
     memory_mode: str = "medium"
@@ -113,10 +130,22 @@ class _Timers:
 
 
 class Node:
-    """One nara's presence state. Every method returns the commands the shell must carry out."""
+    """One nara's presence state. Every method returns the commands the shell must carry out.
+
+    Everything from the plaza is hostile until verified, and everything kept from a peer is
+    bounded (docs/security.md): names follow ``nara.core.names``; the roster holds at most
+    ``max_naras``; new naras, howdy replies and ledger answers are rate-limited; timestamps must
+    be within ``clock_skew_s`` of our clock; replays of what we already hold are refused; a tick
+    costs O(changes), not O(naras).
+    """
 
     def __init__(
-        self, identity: Identity, settings: NodeSettings, rand: RandomSource, start_ns: int
+        self,
+        identity: Identity,
+        settings: NodeSettings,
+        rand: RandomSource,
+        start_ns: int,
+        remembered: Remembered | None = None,
     ) -> None:
         self.identity = identity
         self.name = identity.name
@@ -125,10 +154,20 @@ class Node:
         self.key = identity.signing_key()
         self.ledger = Ledger(settings.ledger_capacity)
         self.projection = OnlineStatusProjection()
-        self.neighbourhood = Neighbourhood(self.name)
-        self.me = SelfState(identity, settings.hostname, settings.public_url, start_ns, rand)
+        self.neighbourhood = Neighbourhood(self.name, settings.max_naras)
+        self.me = SelfState(
+            identity, settings.hostname, settings.public_url, start_ns, rand, remembered
+        )
         self.howdys = Coordinators()
         self.t = _Timers()
+        self.admissions = TokenBucket(settings.new_naras_per_s, settings.new_naras_burst)
+        self.howdy_budget = TokenBucket(settings.howdys_per_s, settings.howdys_burst)
+        self.ledger_budget = TokenBucket(
+            settings.ledger_requests_per_s, settings.ledger_requests_burst
+        )
+        self.counters: Counter[str] = Counter()  # roster_evictions, howdys_skipped, ...
+        self._deadlines: list[tuple[int, str]] = []  # (ns, name): MISSING re-checks
+        self._howdy_signatures: OrderedDict[str, None] = OrderedDict()
 
     # ---- inputs -------------------------------------------------------------------------------
 
@@ -153,13 +192,16 @@ class Node:
         if topic.startswith(TOPIC_NEWSPAPER_PREFIX):
             return self._on_newspaper(topic, payload, now)
         if topic == f"nara/ledger/{self.name}/request":
-            return self._on_ledger_request(topic, payload)
+            return self._on_ledger_request(topic, payload, now)
         return [Dropped(topic, "unknown_topic", "no handler for this topic")]
 
     def tick(self, now: int, sensors: Sensors) -> list[Command]:
-        """Timers: announcements, newspapers, howdy replies, status maintenance (about 1/s)."""
+        """Timers: announcements, newspapers, howdy replies, status maintenance (about 1/s).
+
+        O(changes): MISSING is found through a deadline heap, peers' buzz is kept incrementally,
+        and at most ``MAX_COORDINATORS`` howdy coordinators exist."""
         out: list[Command] = []
-        self.me.update(now, sensors, self._peer_buzz(), len(self.neighbourhood))
+        self.me.update(now, sensors, len(self.neighbourhood))
         if self.t.connected:
             if self.t.announce_at and now >= self.t.announce_at:
                 gap_end = self.t.last_hey_there + HEY_THERE_MIN_GAP_S * NS
@@ -174,8 +216,11 @@ class Node:
             if self.t.newspaper_at and now >= self.t.newspaper_at:
                 out += self._newspaper(now)
             for target, seq, neighbours in self.howdys.due(now, self._howdy_candidates):
-                out += self._send_howdy(target, seq, neighbours, now)
-        out += self._maintain(now)
+                if self.howdy_budget.take(now):
+                    out += self._send_howdy(target, seq, neighbours, now)
+                else:
+                    self.counters["howdys_skipped"] += 1
+        out += self._maintain_due(now)
         return out
 
     def shutdown(self, now: int) -> list[Command]:
@@ -187,31 +232,54 @@ class Node:
         self.t.connected = False
         return out
 
+    def remembered(self) -> Remembered:
+        """What the shell keeps in the state directory for the next run."""
+        return self.me.remembered()
+
     # ---- handlers -----------------------------------------------------------------------------
 
     def _on_sync_event(self, topic: str, payload: bytes, svc: str, now: int) -> list[Command]:
         decoded = wire.decode_sync_event(payload, svc)
         if isinstance(decoded, wire.Dropped):
             return [Dropped(topic, decoded.reason.value, decoded.detail)]
-        sender = decoded.payload.from_  # type: ignore[union-attr]
+        p = decoded.payload
+        assert isinstance(p, HeyThere | Chau)  # decode_sync_event checked svc
+        sender = p.from_
         if sender == self.name:
             return []  # our own message, echoed by the broker
-        key = decoded.payload.public_key  # type: ignore[union-attr]
-        gate = self._key_gate(topic, sender, key)
+        if not valid_name(sender):
+            return [_drop(topic, wire.DropReason.INVALID_NAME, "sender name breaks the name rule")]
+        if abs(decoded.ts - now) > self.settings.clock_skew_s * NS:
+            return [_drop(topic, wire.DropReason.CLOCK_SKEW, f"{svc} from {sender}")]
+        gate = self._key_gate(topic, sender, p.public_key)
         if isinstance(gate, Dropped):
             return [gate]
-        entry, created = self.neighbourhood.ensure(sender)
-        entry.public_key = key
-        entry.nara_id = decoded.payload.id or entry.nara_id  # type: ignore[union-attr]
+        entry = self.neighbourhood.get(sender)
+        created = entry is None
+        if entry is not None and decoded.ts <= entry.last_event_ts:
+            return [_drop(topic, wire.DropReason.REPLAY, f"{svc} from {sender} not newer")]
+        if decoded.id in self.ledger:
+            return [_drop(topic, wire.DropReason.DUPLICATE, f"{svc} from {sender}")]
+        if entry is None:
+            if svc == SVC_CHAU:
+                return [_drop(topic, wire.DropReason.UNKNOWN_SENDER, f"chau from {sender}")]
+            admitted = self._admit(topic, sender, now)
+            if isinstance(admitted, Dropped):
+                return [admitted]
+            entry = admitted
+        entry.public_key = p.public_key
+        entry.nara_id = p.id or entry.nara_id
+        entry.last_event_ts = decoded.ts
         out: list[Command] = gate
-        if svc == SVC_HEY_THERE:
-            entry.mesh_ip = decoded.payload.mesh_ip  # type: ignore[union-attr]
+        if isinstance(p, HeyThere):
+            entry.mesh_ip = p.mesh_ip
+            entry.uptime_floor = 0  # a restart may follow a host reboot
             out += self._first_seen_or_restart(entry, created, now)
-            out += self._append(decoded)
+            out += self._append(decoded, at=now)
             self.me.buzz.bump(1)
             self.howdys.arm(sender, now + self._jitter((0.0, 3.0)))
         else:
-            out += self._append(decoded)
+            out += self._append(decoded, at=now)
             entry.last_seen = max(entry.last_seen, now // NS)
             self.me.buzz.bump(2)
         out += self._maintain_one(entry, now)
@@ -219,18 +287,31 @@ class Node:
 
     def _on_newspaper(self, topic: str, payload: bytes, now: int) -> list[Command]:
         sender = topic[len(TOPIC_NEWSPAPER_PREFIX) :]
-        if not sender or "/" in sender:
-            return [Dropped(topic, "invalid_topic", "newspaper topic without a single name")]
         if sender == self.name:
             return []
+        if not valid_name(sender):
+            return [_drop(topic, wire.DropReason.INVALID_NAME, "newspaper topic name")]
         decoded = wire.decode_newspaper(sender, payload)
         if isinstance(decoded, wire.Dropped):
             return [Dropped(topic, decoded.reason.value, decoded.detail)]
         gate = self._key_gate(topic, sender, decoded.status.public_key)
         if isinstance(gate, Dropped):
             return [gate]
-        entry, created = self.neighbourhood.ensure(sender)
-        entry.adopt_status(decoded.status)
+        uptime = decoded.status.host_stats.uptime
+        entry = self.neighbourhood.get(sender)
+        created = entry is None
+        if entry is not None and (
+            decoded.signature in entry.recent_signatures or uptime < entry.uptime_floor
+        ):
+            return [_drop(topic, wire.DropReason.REPLAY, f"newspaper from {sender} not newer")]
+        if entry is None:
+            admitted = self._admit(topic, sender, now)
+            if isinstance(admitted, Dropped):
+                return [admitted]
+            entry = admitted
+        entry.recent_signatures.append(decoded.signature)
+        entry.uptime_floor = max(entry.uptime_floor, uptime)
+        entry.adopt_status(decoded.status, signed=True)
         entry.status_raw = decoded.status_raw
         entry.mesh_ip = decoded.status.mesh_ip
         out: list[Command] = gate
@@ -243,52 +324,101 @@ class Node:
         return out
 
     def _on_howdy(self, payload: bytes, now: int) -> list[Command]:
+        """A howdy's signature covers only ``howdy:From:To:Seq`` (§3.5): ``Me``, ``You`` and
+        ``Neighbors`` are claims anyone holding a captured howdy can rewrite. So a howdy never
+        creates a nara, never brings back one that left, never changes a key, and its claims
+        only fill in what we do not know (security.md, "Forged howdys")."""
         decoded = wire.decode_howdy(payload)
         if isinstance(decoded, wire.Dropped):
             return [Dropped(TOPIC_HOWDY, decoded.reason.value, decoded.detail)]
-        if decoded.from_ == self.name:
+        sender = decoded.from_
+        if sender == self.name:
             return []
-        self.howdys.observe(decoded.to, decoded.from_, [n.name for n in decoded.neighbors])
-        gate = self._key_gate(TOPIC_HOWDY, decoded.from_, decoded.me.public_key)
-        if isinstance(gate, Dropped):
-            return [gate]
-        entry, created = self.neighbourhood.ensure(decoded.from_)
-        entry.adopt_status(decoded.me)
-        out: list[Command] = gate
-        if created:
-            out += self._first_seen_or_restart(entry, True, now)
-        out += self._seen(entry, "howdy", now)
+        if not valid_name(sender) or (decoded.to and not valid_name(decoded.to)):
+            return [_drop(TOPIC_HOWDY, wire.DropReason.INVALID_NAME, "howdy From or To")]
+        if decoded.signature in self._howdy_signatures:
+            return [_drop(TOPIC_HOWDY, wire.DropReason.REPLAY, f"howdy from {sender} again")]
+        self._howdy_signatures[decoded.signature] = None
+        if len(self._howdy_signatures) > HOWDY_SIGNATURES_KEPT:
+            self._howdy_signatures.popitem(last=False)
+        listed = [n for n in decoded.neighbors if valid_name(n.name)]
+        self.howdys.observe(decoded.to, sender, [n.name for n in listed])
+        entry = self.neighbourhood.get(sender)
+        if entry is None:
+            return [_drop(TOPIC_HOWDY, wire.DropReason.UNKNOWN_SENDER, f"howdy from {sender}")]
+        if entry.public_key and entry.public_key != decoded.me.public_key:
+            return [_drop(TOPIC_HOWDY, wire.DropReason.KEY_MISMATCH, f"{sender} has another key")]
+        if entry.online != ONLINE:
+            return [_drop(TOPIC_HOWDY, wire.DropReason.NOT_ONLINE, f"howdy from {sender}")]
+        entry.adopt_status(decoded.me, signed=False)
+        out = self._seen(entry, "howdy", now)
+        established = now - entry.first_seen_ns >= ESTABLISHED_S * NS
+        if decoded.to == self.name and established:
+            # Our restarts are ours alone to count; an established neighbour's view of our start
+            # time is a vote, used only when we remember none (SelfState.start_time).
+            self.me.votes.add(sender, decoded.you.start_time, decoded.me.host_stats.uptime)
         if decoded.to == self.name:
-            self.me.votes.add(decoded.from_, decoded.you.start_time, decoded.me.host_stats.uptime)
-            self.me.restarts = max(self.me.restarts, decoded.you.restarts)
-            for neighbour in decoded.neighbors:
+            now_s = now // NS
+            for neighbour in listed:
                 known = self.neighbourhood.get(neighbour.name)
-                if known is not None:  # third-party claims never create a nara
-                    known.merge_observation(neighbour.observation)
+                if known is None:  # third-party claims never create a nara
+                    continue
+                known.merge_observation(neighbour.observation, now_s)
+                if established and known.confirmations < MAX_CONFIRMATIONS:
+                    known.confirmations += 1
         self.me.buzz.bump(1)
         out += self._maintain_one(entry, now)
         return out
 
-    def _on_ledger_request(self, topic: str, payload: bytes) -> list[Command]:
+    def _on_ledger_request(self, topic: str, payload: bytes, now: int) -> list[Command]:
         decoded = wire.decode_ledger_request(payload)
         if isinstance(decoded, wire.Dropped):
             return [Dropped(topic, decoded.reason.value, decoded.detail)]
-        if decoded.from_ == self.name or not decoded.from_ or "/" in decoded.from_:
+        if decoded.from_ == self.name:
             return []
+        if not valid_name(decoded.from_):
+            # From names the topic we would answer on: + # / NUL or 70,000 characters there
+            # make paho raise or the broker disconnect us (security.md, "Muting").
+            return [_drop(topic, wire.DropReason.INVALID_NAME, "ledger request From")]
+        if not self.ledger_budget.take(now):
+            return [_drop(topic, wire.DropReason.RATE_LIMITED, "ledger requests")]
         # We keep no social events, so the honest answer is an empty list (spec §8 Should).
         body = wire.encode_ledger_response(self.name, [])
         return [Publish(f"nara/ledger/{decoded.from_}/response", body)]
+
+    # ---- roster ---------------------------------------------------------------------------------
+
+    def _admit(self, topic: str, name: str, now: int) -> Neighbour | Dropped:
+        """Make room for a nara we never heard of: at ``new_naras_per_s`` at most, and within
+        ``max_naras``, evicting the least valuable entry (Neighbourhood.eviction_candidate)."""
+        if not self.admissions.take(now):
+            return _drop(topic, wire.DropReason.RATE_LIMITED, "new naras")
+        if self.neighbourhood.full:
+            victim = self.neighbourhood.eviction_candidate(now, ESTABLISHED_S * NS)
+            if victim is None:
+                return _drop(topic, wire.DropReason.ROSTER_FULL, f"no room for {name}")
+            self._forget(victim.name)
+            self.counters["roster_evictions"] += 1
+        entry, _ = self.neighbourhood.ensure(name)
+        entry.first_seen_ns = now
+        return entry
+
+    def _forget(self, name: str) -> None:
+        self.neighbourhood.remove(name)
+        self.projection.forget(name)
+        self.me.peer_buzz.set(name, None)
+        self.howdys.forget(name)
 
     # ---- helpers ------------------------------------------------------------------------------
 
     def _jitter(self, bounds: tuple[float, float]) -> int:
         return int(self.rand.uniform(*bounds) * NS)
 
-    def _append(self, event: SyncEvent) -> list[Command]:
+    def _append(self, event: SyncEvent, at: int | None = None) -> list[Command]:
         entry = self.ledger.append(event)
         if entry is None:
             return []
-        self.projection.apply(event)
+        self.projection.apply(event, at)
         return [Appended(entry)]
 
     def _key_gate(self, topic: str, name: str, key: str) -> Dropped | list[Command]:
@@ -300,6 +430,8 @@ class Node:
             return []
         if entry.online == ONLINE or topic == TOPIC_CHAU:
             return Dropped(topic, wire.DropReason.KEY_MISMATCH.value, f"{name} has another key")
+        entry.last_event_ts = 0  # a new soul: its clock, not the old one's, orders its words
+        entry.uptime_floor = 0
         return [Note("warning", f"public key of {name} changed (a new soul?)")]
 
     def _threshold(self, entry: Neighbour) -> float:
@@ -363,15 +495,29 @@ class Node:
         )
         return self._append(new_event(SVC_SEEN, payload, now, self.key, self.name))
 
-    def _maintain(self, now: int) -> list[Command]:
+    def _maintain_due(self, now: int) -> list[Command]:
+        """Re-check the naras whose MISSING deadline has passed (a heap: O(changes) a tick)."""
         out: list[Command] = []
-        for entry in self.neighbourhood:
+        while self._deadlines and self._deadlines[0][0] <= now:
+            at, name = heapq.heappop(self._deadlines)
+            entry = self.neighbourhood.get(name)
+            if entry is None or entry.check_at != at:
+                continue  # evicted, or superseded by a later re-check
+            entry.check_at = 0
             out += self._maintain_one(entry, now)
         return out
 
     def _maintain_one(self, entry: Neighbour, now: int) -> list[Command]:
-        """Copy the projection's verdict into our observation; record every change."""
-        status = self.projection.status(entry.name, now, self._threshold(entry))
+        """Copy the projection's verdict into our observation; record every change; schedule
+        the next re-check while ONLINE."""
+        threshold = self._threshold(entry)
+        status = self.projection.status(entry.name, now, threshold)
+        word = self.projection.word(entry.name)
+        if status == ONLINE and word is not None and not entry.check_at:
+            entry.check_at = word.ts + int(threshold * NS) + 1
+            heapq.heappush(self._deadlines, (entry.check_at, entry.name))
+        online_buzz = entry.status.buzz if status == ONLINE and entry.status is not None else None
+        self.me.peer_buzz.set(entry.name, online_buzz)
         if not status or status == entry.online:
             return []
         previous, entry.online = entry.online, status
@@ -401,35 +547,46 @@ class Node:
 
     def _howdy_candidates(self, target: str, mentioned: set[str]) -> list[Neighbour]:
         """Up to 10 naras the target has not heard of yet: online first, then oldest news."""
-        others = [n for n in self.neighbourhood if n.name != target and n.name not in mentioned]
-        others.sort(key=lambda n: (n.online != ONLINE, n.last_seen))
-        return others[:5] if self.settings.memory_mode == "short" else others[:10]
+        limit = 5 if self.settings.memory_mode == "short" else 10
+        others = (
+            n for n in self.neighbourhood.values() if n.name != target and n.name not in mentioned
+        )
+        return heapq.nsmallest(limit, others, key=lambda n: (n.online != ONLINE, n.last_seen))
 
     def _send_howdy(
         self, target: str, seq: int, neighbours: list[Neighbour], now: int
     ) -> list[Command]:
+        """A howdy whose size does not grow with the roster: at most 10 neighbours (as the
+        reference), and ``Me.Observations`` limited to us, the target and those neighbours
+        (the reference sends its whole map, which past ~3,000 naras no nara can accept)."""
+        if not valid_name(target):
+            return []
         entry = self.neighbourhood.get(target)
         you = entry.observation() if entry is not None else wire.NaraObservation()
         listed = tuple(
             wire.HowdyNeighbor(n.name, n.public_key, n.mesh_ip, n.nara_id, n.observation())
             for n in neighbours
         )
+        about = [target, *(n.name for n in neighbours)]
         body = wire.encode_howdy(
-            self.key, self.name, target, seq, you, listed, self.own_status(now, True)
+            self.key, self.name, target, seq, you, listed, self.own_status(now, True, about)
         )
         return [Publish(TOPIC_HOWDY, body)]
 
-    def _peer_buzz(self) -> list[int]:
-        return [
-            n.status.buzz for n in self.neighbourhood if n.online == ONLINE and n.status is not None
-        ]
-
     # ---- read side (HTTP views use these) -----------------------------------------------------
 
-    def own_status(self, now: int, with_observations: bool) -> wire.NaraStatus:
+    def own_status(
+        self, now: int, with_observations: bool, about: list[str] | None = None
+    ) -> wire.NaraStatus:
+        """Our NaraStatus; ``with_observations`` adds our view of ``about`` (default: everyone)."""
         observations = None
         if with_observations:
-            observations = {n.name: n.observation() for n in self.neighbourhood}
+            if about is None:
+                chosen = list(self.neighbourhood.values())
+            else:
+                found = (self.neighbourhood.get(name) for name in about)
+                chosen = [n for n in found if n is not None]
+            observations = {n.name: n.observation() for n in chosen}
             observations[self.name] = self.me.observation(now)
         return self.me.status(
             now,
@@ -443,3 +600,7 @@ class Node:
     @property
     def connected(self) -> bool:
         return self.t.connected
+
+
+def _drop(topic: str, reason: wire.DropReason, detail: str) -> Dropped:
+    return Dropped(topic, reason.value, detail)

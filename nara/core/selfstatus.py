@@ -12,7 +12,7 @@ from typing import Protocol
 from nara.core import status as wire
 from nara.core.identity import Identity, gemstone
 from nara.core.personality import AuraPainter, FlairInputs, compose_flair, personality
-from nara.core.social import BOOTING_S, Buzz, StartTimeVotes, chattiness
+from nara.core.social import BOOTING_S, Buzz, PeerBuzz, StartTimeVotes, chattiness
 
 NS = 1_000_000_000
 VERSION = "0.3.0"  # what newspapers announce (the reference sends "0.2.0"; informational only)
@@ -37,9 +37,27 @@ class Sensors:
     kubernetes: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    """What this nara must not forget between runs (kept in the state directory by the shell).
+
+    ``start_time_s`` is the first start ever (Unix s), ``restarts`` how many times it has started
+    since. They are ours alone to know: nothing a peer says changes them (security.md).
+    """
+
+    start_time_s: int = 0
+    restarts: int = 0
+
+
 class SelfState:
     def __init__(
-        self, identity: Identity, hostname: str, public_url: str, start_ns: int, rand: _Uniform
+        self,
+        identity: Identity,
+        hostname: str,
+        public_url: str,
+        start_ns: int,
+        rand: _Uniform,
+        remembered: Remembered | None = None,
     ) -> None:
         self.identity = identity
         self.hostname = hostname
@@ -50,9 +68,12 @@ class SelfState:
         self.gemstone = gemstone(identity.name, identity.soul)
         self.buzz = Buzz()
         self.votes = StartTimeVotes()
-        self.restarts = 0
+        remembered = remembered or Remembered()
+        self.restarts = max(0, remembered.restarts)
+        # 0: never started before as far as we know; then the network's votes may fill it in.
+        self.first_start_s = remembered.start_time_s if remembered.start_time_s > 0 else 0
         self.sensors = Sensors()
-        self.peer_buzz: list[int] = []
+        self.peer_buzz = PeerBuzz()
         self.network_size = 1
         self._aura: tuple[int, tuple[str, str]] = (-1, ("", ""))
         # Vivaldi start: a random point within 0.001 of the origin (vivaldi.go:12-54).
@@ -60,9 +81,8 @@ class SelfState:
             x=rand.uniform(-0.001, 0.001), y=rand.uniform(-0.001, 0.001), height=1e-5, error=1.0
         )
 
-    def update(self, now: int, sensors: Sensors, peer_buzz: list[int], neighbours: int) -> None:
+    def update(self, now: int, sensors: Sensors, neighbours: int) -> None:
         self.sensors = sensors
-        self.peer_buzz = peer_buzz
         self.network_size = neighbours + 1
         self.buzz.decay(now)
 
@@ -73,7 +93,16 @@ class SelfState:
         return self.uptime_s(now) < BOOTING_S
 
     def start_time(self) -> int:
-        return self.votes.consensus() or self.start_ns // NS
+        """Our first start: what we remember; else what established neighbours agree on, if it
+        is earlier than this run's start; else this run's start."""
+        if self.first_start_s:
+            return self.first_start_s
+        run_start = self.start_ns // NS
+        voted = self.votes.consensus()
+        return voted if 0 < voted < run_start else run_start
+
+    def remembered(self) -> Remembered:
+        return Remembered(start_time_s=self.start_time(), restarts=self.restarts)
 
     def chattiness(self, now: int) -> int:
         return chattiness(
@@ -98,7 +127,7 @@ class SelfState:
                 nixos=self.sensors.nixos,
                 kubernetes=self.sensors.kubernetes,
                 network_size=self.network_size,
-                start_time_known=bool(self.votes.votes),
+                start_time_known=bool(self.first_start_s or self.votes.votes),
                 chattiness=self.chattiness(now),
                 load=self.sensors.load,
                 uptime_s=self.uptime_s(now),

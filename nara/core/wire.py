@@ -16,6 +16,7 @@ from functools import wraps
 from typing import Final, ParamSpec, TypeVar
 
 from nara.core import gojson
+from nara.core.bounds import MAX_HOWDY_NEIGHBOURS, MAX_NEWSPAPER_BYTES, status_problem
 from nara.core.crypto import SigningKey, verify_b64
 from nara.core.events import Chau, HeyThere, Social, SyncEvent
 from nara.core.gojson import INT64, RawJSON, field_int, field_list, field_obj, field_str
@@ -72,6 +73,15 @@ class DropReason(enum.StrEnum):
     UNSIGNED = "unsigned"
     INVALID_EVENT = "invalid_event"  # well-formed but fails validity rules
     KEY_MISMATCH = "key_mismatch"  # an ONLINE nara's name with another key (set by the node)
+    INVALID_NAME = "invalid_name"  # a sender or reply-to name outside nara.core.names' rule
+    OVERSIZED_FIELD = "oversized_field"  # a status field beyond nara.core.bounds
+    CLOCK_SKEW = "clock_skew"  # a timestamp outside the skew window of our clock
+    REPLAY = "replay"  # older than (or identical to) what we already hold from that key
+    DUPLICATE = "duplicate"  # an event id already in the ledger
+    UNKNOWN_SENDER = "unknown_sender"  # a chau or howdy from a nara we never heard announce
+    NOT_ONLINE = "not_online"  # a howdy from a nara that said chau or went missing
+    RATE_LIMITED = "rate_limited"  # over the budget for new naras or ledger requests
+    ROSTER_FULL = "roster_full"  # no room for a new nara and nobody evictable
 
 
 @dataclass(frozen=True)
@@ -180,6 +190,8 @@ def decode_newspaper(topic_sender: str, raw: bytes) -> Newspaper | Dropped:
 
     ``From`` is type-checked but ignored: Go names the sender from the topic.
     """
+    if len(raw) > MAX_NEWSPAPER_BYTES:
+        return _drop(DropReason.TOO_LARGE, f"newspaper of {len(raw)} bytes > {MAX_NEWSPAPER_BYTES}")
     parsed = _parse(raw)
     if isinstance(parsed, Dropped):
         return parsed
@@ -198,6 +210,9 @@ def decode_newspaper(topic_sender: str, raw: bytes) -> Newspaper | Dropped:
         return _drop(DropReason.UNSIGNED, f"newspaper from {topic_sender[:40]!r}")
     if not verify_b64(status.public_key, spans["Status"], signature):
         return _drop(DropReason.BAD_SIGNATURE, f"newspaper from {topic_sender[:40]!r}")
+    problem = status_problem(status)
+    if problem:
+        return _drop(DropReason.OVERSIZED_FIELD, problem)
     return Newspaper(topic_sender, status, spans["Status"], signature)
 
 
@@ -278,12 +293,17 @@ def decode_howdy(raw: bytes) -> Howdy | Dropped:
     try:
         me_obj = field_obj(d, "Me", required=True)
         assert me_obj is not None
+        listed = field_list(d, "Neighbors") or ()
+        if len(listed) > MAX_HOWDY_NEIGHBOURS:
+            return _drop(
+                DropReason.OVERSIZED_FIELD, f"{len(listed)} neighbours > {MAX_HOWDY_NEIGHBOURS}"
+            )
         howdy = Howdy(
             from_=field_str(d, "From", required=True),
             to=field_str(d, "To"),
             seq=field_int(d, "Seq", bounds=INT64),
             you=NaraObservation.from_json(field_obj(d, "You")),
-            neighbors=tuple(HowdyNeighbor.from_json(n) for n in field_list(d, "Neighbors") or ()),
+            neighbors=tuple(HowdyNeighbor.from_json(n) for n in listed),
             me=status_from_json(me_obj),
             signature=field_str(d, "Signature"),
         )
@@ -296,6 +316,9 @@ def decode_howdy(raw: bytes) -> Howdy | Dropped:
     message = howdy_message(howdy.from_, howdy.to, howdy.seq)
     if not verify_b64(howdy.me.public_key, message, howdy.signature):
         return _drop(DropReason.BAD_SIGNATURE, f"howdy from {howdy.from_[:40]!r}")
+    problem = status_problem(howdy.me)
+    if problem:
+        return _drop(DropReason.OVERSIZED_FIELD, problem)
     return howdy
 
 

@@ -91,6 +91,15 @@ def test_drop_reasons_are_prometheus_label_values() -> None:
         "unsigned",
         "invalid_event",
         "key_mismatch",
+        "invalid_name",
+        "oversized_field",
+        "clock_skew",
+        "replay",
+        "duplicate",
+        "unknown_sender",
+        "not_online",
+        "rate_limited",
+        "roster_full",
     ]
 
 

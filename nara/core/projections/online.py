@@ -29,11 +29,21 @@ class OnlineStatusProjection:
     def __init__(self) -> None:
         self._words: dict[str, Word] = {}
 
-    def apply(self, event: SyncEvent) -> None:
+    def apply(self, event: SyncEvent, at: int | None = None) -> None:
+        """Fold one event in. ``at`` (ns) replaces the event's own ts for live plaza messages:
+        what counts is when *we* heard it, so a peer's clock can neither keep it ONLINE past its
+        chau nor make it MISSING early (security.md, "Time")."""
+        ts = event.ts if at is None else at
         for subject, status in event.status_effects():
             current = self._words.get(subject)
-            if current is None or event.ts >= current.ts:
-                self._words[subject] = Word(status, event.ts)
+            if current is None or ts >= current.ts:
+                self._words[subject] = Word(status, ts)
+
+    def forget(self, subject: str) -> None:
+        self._words.pop(subject, None)
+
+    def __len__(self) -> int:
+        return len(self._words)
 
     def word(self, subject: str) -> Word | None:
         return self._words.get(subject)
