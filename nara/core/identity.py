@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from nara.core.crypto import SigningKey
 from nara.core.gorand import GoRand, read_package_data, seed_from_digest
+from nara.core.names import valid_name
 
 SEED_LEN = 32
 TAG_LEN = 8
@@ -228,6 +229,8 @@ def determine_identity(name: str, soul_text: str, hostname: str, fingerprint: by
     short_host = hostname.split(".", 1)[0]
     effective = name or short_host
     custom_mode = not is_generic_hostname(effective)
+    if not name and short_host and not valid_name(short_host):
+        custom_mode = False  # a host name outside the name rule: generated, as for "localhost"
     if custom_mode and not effective:
         raise SoulError("nara needs a name: set NARA_ID (-nara-id) or give the machine a hostname")
 

@@ -50,6 +50,10 @@ SEEN_EVENT_EVERY_S = 60  # at most one local "seen" ledger event per nara per mi
 ESTABLISHED_S = 600  # a nara we have known this long may vote, confirm others, and is kept
 MAX_CONFIRMATIONS = 3
 HOWDY_SIGNATURES_KEPT = 4096  # recent howdy signatures, to drop replays
+# One key cannot flood our ledger: a nara sends a hey-there at most every 5 s (the reference's
+# sender-side limit) and a newspaper at most every 30 s; we accept a little faster than that.
+PEER_HEY_THERE_GAP_S = 4
+PEER_NEWSPAPER_GAP_S = 5
 
 
 def subscriptions(name: str) -> list[str]:
@@ -260,6 +264,13 @@ class Node:
             return [_drop(topic, wire.DropReason.REPLAY, f"{svc} from {sender} not newer")]
         if decoded.id in self.ledger:
             return [_drop(topic, wire.DropReason.DUPLICATE, f"{svc} from {sender}")]
+        if (
+            entry is not None
+            and svc == SVC_HEY_THERE
+            and entry.heard_hey_there
+            and now - entry.heard_hey_there < PEER_HEY_THERE_GAP_S * NS
+        ):
+            return [_drop(topic, wire.DropReason.RATE_LIMITED, f"hey-theres from {sender}")]
         if entry is None:
             if svc == SVC_CHAU:
                 return [_drop(topic, wire.DropReason.UNKNOWN_SENDER, f"chau from {sender}")]
@@ -272,6 +283,7 @@ class Node:
         entry.last_event_ts = decoded.ts
         out: list[Command] = gate
         if isinstance(p, HeyThere):
+            entry.heard_hey_there = now
             entry.mesh_ip = p.mesh_ip
             entry.uptime_floor = 0  # a restart may follow a host reboot
             out += self._first_seen_or_restart(entry, created, now)
@@ -304,11 +316,16 @@ class Node:
             decoded.signature in entry.recent_signatures or uptime < entry.uptime_floor
         ):
             return [_drop(topic, wire.DropReason.REPLAY, f"newspaper from {sender} not newer")]
+        if entry is not None and (
+            entry.heard_newspaper and now - entry.heard_newspaper < PEER_NEWSPAPER_GAP_S * NS
+        ):
+            return [_drop(topic, wire.DropReason.RATE_LIMITED, f"newspapers from {sender}")]
         if entry is None:
             admitted = self._admit(topic, sender, now)
             if isinstance(admitted, Dropped):
                 return [admitted]
             entry = admitted
+        entry.heard_newspaper = now
         entry.recent_signatures.append(decoded.signature)
         entry.uptime_floor = max(entry.uptime_floor, uptime)
         entry.adopt_status(decoded.status, signed=True)

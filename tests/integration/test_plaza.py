@@ -283,8 +283,8 @@ GARBAGE: list[tuple[str, bytes, str]] = [
     ("a number", b"42", "invalid_schema"),
     ("NaN", b'{"ts":NaN}', "invalid_json"),
     ("huge", b'{"From":"' + b"a" * (300 * 1024) + b'"}', "too_large"),
-    ("deep arrays", b"[" * 100_000 + b"]" * 100_000, "invalid_json"),
-    ("deep objects", b'{"a":' * 20_000 + b"1" + b"}" * 20_000, "invalid_json"),
+    ("deep arrays", b"[" * 30_000 + b"]" * 30_000, "invalid_json"),
+    ("deep objects", b'{"a":' * 10_000 + b"1" + b"}" * 10_000, "invalid_json"),
     (
         "ts as float",
         b'{"id":"0","ts":1.5,"svc":"hey-there","hey_there":{"From":"x","PublicKey":"y"}}',

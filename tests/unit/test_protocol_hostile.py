@@ -381,3 +381,16 @@ def test_token_bucket_refills_on_the_callers_clock() -> None:
     assert [bucket.take(T0) for _ in range(3)] == [True, True, False]
     assert bucket.take(T0 + NS // 2)
     assert not bucket.take(T0 + NS // 2)
+
+
+def test_one_key_cannot_flood_the_ledger() -> None:
+    n = node()
+    p = Peer("chatty")
+    out: list[Command] = []
+    for i in range(100):
+        at = T0 + i * NS // 10
+        out += n.on_message(TOPIC_HEY_THERE, p.hey_there(at), at)
+        out += n.on_message(f"nara/newspaper/{p.name}", p.newspaper(), at)
+    held = sum(1 for e in n.ledger if e.event.emitter == "chatty")
+    assert held <= 3
+    assert drops(out).count("rate_limited") >= 190

@@ -41,6 +41,8 @@ class Neighbour:
     recent_signatures: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT_SIGNATURES))
     signed_status: bool = False  # status came from its own signed newspaper (not a howdy's Me)
     confirmations: int = 0  # established naras that mentioned it in a howdy (capped)
+    heard_hey_there: int = 0  # ns, our clock: when we last accepted its hey-there
+    heard_newspaper: int = 0  # ns, our clock: when we last accepted its newspaper
     check_at: int = 0  # ns: the pending MISSING re-check in the node's deadline heap; 0 = none
 
     @property
