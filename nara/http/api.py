@@ -18,7 +18,6 @@ def json_response(data: object, status: int = 200) -> web.Response:
         headers={
             "Content-Type": JSON_TYPE,
             "Cache-Control": "no-cache",
-            "X-Content-Type-Options": "nosniff",
         },
     )
 
@@ -52,7 +51,6 @@ async def status_json(request: web.Request) -> web.Response:
         headers={
             "Content-Type": JSON_TYPE,
             "Cache-Control": "no-cache",
-            "X-Content-Type-Options": "nosniff",
         },
     )
 

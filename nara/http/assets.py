@@ -2,6 +2,9 @@
 
 Works the same from a source checkout (``nara/web`` → ``nara-web/public``) and inside the frozen
 binary. Files are read once, on first request, and kept with a gzip copy for compressible types.
+Only files that exist are kept: the cache is bounded by what was built into this copy of nara,
+whatever paths clients ask for. The security headers every response carries are added in
+``nara.http.security``; here each asset only picks its Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -64,12 +67,17 @@ def web_root() -> Traversable:
 
 
 class AssetStore:
-    """Reads assets lazily and caches them; one per app (no module-level state)."""
+    """Reads assets lazily and caches the ones that exist; one per app (no module-level state)."""
 
     def __init__(self, base_path: str, root: Traversable | None = None) -> None:
         self.base_path = base_path
         self.root = root if root is not None else web_root()
-        self._cache: dict[str, Asset | None] = {}
+        self._cache: dict[str, Asset] = {}
+
+    @property
+    def cached(self) -> int:
+        """How many assets are held in memory (exported as ``nara_asset_cache_entries``)."""
+        return len(self._cache)
 
     def has_dashboard(self) -> bool:
         return self._file("index.html") is not None
@@ -85,28 +93,32 @@ class AssetStore:
             node = node / part
         try:
             return node if node.is_file() else None
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a NUL byte in the path
             return None
 
     def get(self, rel: str) -> Asset | None:
-        if rel in self._cache:
-            return self._cache[rel]
+        cached = self._cache.get(rel)
+        if cached is not None:
+            return cached
         node = self._file(rel)
-        asset = None
-        if node is not None:
+        if node is None:
+            return None  # a miss is not remembered: clients choose the paths they ask for
+        try:
             body = node.read_bytes()
-            if rel == "index.html":
-                body = body.replace(b"__NARA_BASE__", self.base_path.encode())
-            ext = rel.rsplit(".", 1)[-1].lower() if "." in rel else ""
-            ctype = CONTENT_TYPES.get(ext) or mimetypes.guess_type(rel)[0]
-            ctype = ctype or "application/octet-stream"
-            if ctype.startswith("text/") or ctype == "application/json":
-                ctype += "; charset=utf-8"
-            gz = None
-            if ctype.startswith(COMPRESSIBLE) and len(body) > 1024:
-                gz = gzip.compress(body, compresslevel=6, mtime=0)
-            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-            asset = Asset(body, gz, ctype, etag)
+        except OSError:
+            return None
+        if rel == "index.html":
+            body = body.replace(b"__NARA_BASE__", self.base_path.encode())
+        ext = rel.rsplit(".", 1)[-1].lower() if "." in rel else ""
+        ctype = CONTENT_TYPES.get(ext) or mimetypes.guess_type(rel)[0]
+        ctype = ctype or "application/octet-stream"
+        if ctype.startswith("text/") or ctype == "application/json":
+            ctype += "; charset=utf-8"
+        gz = None
+        if ctype.startswith(COMPRESSIBLE) and len(body) > 1024:
+            gz = gzip.compress(body, compresslevel=6, mtime=0)
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        asset = Asset(body, gz, ctype, etag)
         self._cache[rel] = asset
         return asset
 
@@ -119,8 +131,6 @@ class AssetStore:
             "Cache-Control": cache,
             "ETag": asset.etag,
             "Content-Security-Policy": csp,
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
             "Vary": "Accept-Encoding",
         }
         if request.headers.get("If-None-Match") == asset.etag:
@@ -143,6 +153,5 @@ class AssetStore:
             headers={
                 "Cache-Control": "no-cache",
                 "Content-Security-Policy": SPA_CSP,
-                "X-Content-Type-Options": "nosniff",
             },
         )

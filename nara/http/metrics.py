@@ -1,8 +1,16 @@
-"""/metrics in the Prometheus text format, collected from the node's state at scrape time."""
+"""/metrics in the Prometheus text format, collected from the node's state at scrape time.
+
+No label value is free text chosen by a peer: topics are folded by the runtime, drop reasons are a
+fixed set, and the per-nara series carry only the ``name``, which the core validates
+(``[A-Za-z0-9._-]{1,64}``) and whose count the bounded neighbourhood limits. A peer's Flair or
+LicensePlate is shown by the JSON API, never used as a label.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections import Counter
+from collections.abc import Iterator, Mapping
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
@@ -14,6 +22,29 @@ from nara.core import views
 from nara.core.wire import DropReason
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_REASON = re.compile(r"[a-z0-9_]{1,40}")
+
+
+def publish_failures(value: int | Mapping[str, int]) -> dict[str, int]:
+    """The plaza's publish failures by reason, whether it counts them as one int or a Counter.
+
+    Reasons come from our own code, but are checked anyway: an odd one is counted as "other".
+    """
+    if isinstance(value, int):
+        return {"unknown": value}
+    out: Counter[str] = Counter()
+    for reason, n in value.items():
+        out[reason if _REASON.fullmatch(reason) else "other"] += int(n)
+    return dict(out)
+
+
+def _count(value: object) -> int:
+    """An int counter, or the sum of a Counter; anything else counts as 0."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Mapping):
+        return sum(n for n in value.values() if isinstance(n, int))
+    return 0
 
 
 class NaraCollector(Collector):
@@ -75,33 +106,55 @@ class NaraCollector(Collector):
             yield CounterMetricFamily(
                 "nara_plaza_connects", "Successful plaza (re)connections.", value=ctx.plaza.connects
             )
-            yield CounterMetricFamily(
+            failures = CounterMetricFamily(
                 "nara_publish_failures",
                 "Messages that could not be published (no connection, or the broker failed).",
-                value=ctx.plaza.publish_failures,
+                labels=["reason"],
             )
+            for reason, n in sorted(publish_failures(ctx.plaza.publish_failures).items()):
+                failures.add_metric([reason], n)
+            yield failures
+            yield CounterMetricFamily(
+                "nara_mqtt_incoming_overflow",
+                "Plaza messages discarded because the incoming queue was full.",
+                value=_count(getattr(ctx.plaza, "incoming_overflow", 0)),
+            )
+        yield GaugeMetricFamily(
+            "nara_roster_capacity",
+            "Most other naras kept (-max-naras).",
+            value=node.neighbourhood.capacity,
+        )
+        yield CounterMetricFamily(
+            "nara_roster_evictions",
+            "Naras pushed out of a full roster to make room for a newcomer.",
+            value=node.counters["roster_evictions"],
+        )
+        yield CounterMetricFamily(
+            "nara_howdys_skipped",
+            "Howdy replies not sent because the howdy budget was spent.",
+            value=node.counters["howdys_skipped"],
+        )
+        yield GaugeMetricFamily(
+            "nara_asset_cache_entries",
+            "Dashboard and docs files held in memory (only files that exist).",
+            value=ctx.assets.cached,
+        )
 
         build = GaugeMetricFamily("nara_build_info", "Build information.", labels=sorted(ctx.build))
         build.add_metric([ctx.build[k] for k in sorted(ctx.build)], 1)
         yield build
 
-        own = node.own_status(now, with_observations=False)
-        info = GaugeMetricFamily(
-            "nara_info", "One series per known nara.", labels=["name", "flair", "license_plate"]
-        )
+        info = GaugeMetricFamily("nara_info", "One series per known nara.", labels=["name"])
         online = GaugeMetricFamily("nara_online", "1 when the nara is ONLINE.", labels=["name"])
         last_seen = GaugeMetricFamily("nara_last_seen", "Last evidence, Unix s.", labels=["name"])
         restarts = CounterMetricFamily("nara_restarts", "Restarts observed.", labels=["name"])
         me = node.me.observation(now)
-        info.add_metric([node.name, own.flair, own.license_plate], 1)
+        info.add_metric([node.name], 1)
         online.add_metric([node.name], 1)
         last_seen.add_metric([node.name], me.last_seen)
         restarts.add_metric([node.name], me.restarts)
         for nb in node.neighbourhood:
-            seen = nb.status
-            info.add_metric(
-                [nb.name, seen.flair if seen else "", seen.license_plate if seen else ""], 1
-            )
+            info.add_metric([nb.name], 1)
             online.add_metric([nb.name], 1 if nb.online == "ONLINE" else 0)
             last_seen.add_metric([nb.name], nb.last_seen)
             restarts.add_metric([nb.name], nb.restarts)

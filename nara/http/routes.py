@@ -1,12 +1,13 @@
 """The one route table. Everything lives under the base path B ("" or e.g. "/nara"); health checks
-are also answered at the root so orchestrators need not know B."""
+are also answered at the root so orchestrators need not know B. Every response, routed or not,
+carries the headers of ``nara.http.security``."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from nara.context import CTX
-from nara.http import api, health, metrics, sse
+from nara.http import api, health, metrics, security, sse
 from nara.http.assets import DOCS_CSP, SPA_CSP
 
 
@@ -51,6 +52,7 @@ async def api_not_found(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application, base: str) -> None:
+    security.install(app)
     b = base
     r = app.router
     r.add_get(f"{b}/api.json", api.api_json)

@@ -40,7 +40,6 @@ async def events(request: web.Request) -> web.StreamResponse:
             "Cache-Control": "no-cache",
             "X-Accel-Buffering": "no",
             "Access-Control-Allow-Origin": "*",
-            "X-Content-Type-Options": "nosniff",
         }
     )
     try:

@@ -16,6 +16,7 @@ import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -236,3 +237,133 @@ def test_phone_width_dark_mode_and_keyboard(
         expect(page.get_by_test_id("profile-name")).to_contain_text("bob")
     finally:
         context.close()
+
+
+# Hostile-but-valid peer text: names are restricted by the core, every other field is the peer's.
+XSS = "<img src=x onerror=alert(1)>"
+HOSTILE_FIELDS: dict[str, Any] = {
+    "flair": XSS + "</script><script>alert(2)</script>",
+    "trend": '"><svg onload=alert(3)>',
+    "trend_emoji": "<b>!</b>",
+    "license_plate": "\u202eRTL</textarea>",
+    "version": "</script><!--",
+    "public_url": "javascript:alert(4)",
+}
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+INJECTION_PROBE = """() => ({
+  handlers: document.querySelectorAll('[onerror],[onload],[onclick],[onmouseover]').length,
+  images: [...document.images].map((i) => i.getAttribute('src')),
+  inlineScripts: [...document.scripts].filter((s) => !s.src).length,
+  foreignScripts: [...document.scripts]
+    .filter((s) => s.src && new URL(s.src).origin !== location.origin).length,
+  badLinks: [...document.querySelectorAll('a[href]')]
+    .map((a) => a.getAttribute('href'))
+    .filter((h) => !['http:', 'https:'].includes(new URL(h, location.href).protocol)),
+  markup: [...document.querySelectorAll('svg[onload], b, textarea, iframe, object, embed')]
+    .filter((e) => e.closest('[data-testid="nara-card"], .hero')  && e.tagName !== 'svg').length,
+})"""
+
+
+def hostile_peers(plaza: Any, alice: NaraProcess) -> tuple[Any, Any]:
+    """Two peers announced on the plaza: one with markup, a javascript: URL and an RTL override
+    in its status, one with an https URL carrying markup."""
+    from nara.core.status import Aura
+    from tests.integration.helpers import Stranger, until
+
+    mallory = Stranger.new("mallory")
+    trudy = Stranger.new("trudy")
+    papers = [
+        (mallory, mallory.newspaper(**HOSTILE_FIELDS, aura=Aura("red;}</style>", "url(x)"))),
+        (trudy, trudy.newspaper(flair="🦊", public_url='https://example.org/"><img src=x>')),
+    ]
+    for peer, paper in papers:
+        plaza.publish("nara/plaza/hey_there", peer.hey_there().to_json())
+        plaza.publish(f"nara/newspaper/{peer.name}", paper)
+    for peer, _ in papers:
+
+        def kept(peer: Stranger = peer) -> bool:
+            return bool(alice.json(f"/profile/{peer.name}.json")["public_url"])
+
+        until(kept, 15, f"{peer.name}'s newspaper kept by alice")
+    return mallory, trudy
+
+
+def assert_nothing_injected(page: Any, dialogs: list[str], where: str) -> None:
+    probe = page.evaluate(INJECTION_PROBE)
+    assert probe["handlers"] == 0, (where, probe)
+    assert "x" not in probe["images"], (where, probe)
+    assert probe["inlineScripts"] == 0 and probe["foreignScripts"] == 0, (where, probe)
+    assert probe["badLinks"] == [], (where, probe)
+    assert probe["markup"] == 0, (where, probe)
+    assert dialogs == [], (where, dialogs)
+
+
+def test_hostile_peer_text_renders_as_text(
+    spawn_nara: Callable[..., NaraProcess], mosquitto: Broker, watch: Callable[[str], PageWatch]
+) -> None:
+    """Peers whose Flair, Trend, TrendEmoji, LicensePlate, Version, Aura and PublicUrl carry
+    markup, script end tags, an RTL override and a javascript: URL appear on the neighbourhood
+    and on their profiles as plain text: no element is injected, no dialog opens, nothing is
+    requested from ``src=x``, no console error, no navigation; only an http(s) PublicUrl
+    becomes a link."""
+    from playwright.sync_api import expect
+
+    from tests.integration.helpers import Plaza
+
+    alice = spawn_nara("alice", broker=mosquitto, env={"NARA_MISSING_AFTER": "300"})
+    plaza = Plaza(mosquitto.host, mosquitto.port)
+    try:
+        mallory, trudy = hostile_peers(plaza, alice)
+    finally:
+        plaza.close()
+    w = watch("hostile")
+    page = w.page
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+
+    page.goto(alice.url + "/")
+    expect(card(page, mallory.name)).to_have_attribute("data-status", "ONLINE")
+    expect(card(page, trudy.name)).to_have_attribute("data-status", "ONLINE")
+    page.evaluate("window.__naraNoReload = true")
+    flair = card(page, mallory.name).locator(".nara-card__flair")
+    expect(flair).to_contain_text(HOSTILE_FIELDS["flair"])
+    expect(flair).to_contain_text(HOSTILE_FIELDS["trend_emoji"])
+    w.shot("neighbourhood")
+    assert_nothing_injected(page, dialogs, "neighbourhood")
+
+    # mallory's profile: every field as text, the javascript: URL not a link.
+    card(page, mallory.name).get_by_role("link").first.click()
+    expect(page.get_by_test_id("profile-name")).to_contain_text(mallory.name)
+    hero = page.locator(".hero__flair")
+    expect(hero).to_contain_text(HOSTILE_FIELDS["flair"])
+    expect(hero).to_contain_text(HOSTILE_FIELDS["trend"])
+    plate = BIDI.sub("", page.locator(".plate").text_content() or "")
+    assert plate == BIDI.sub("", HOSTILE_FIELDS["license_plate"]), plate
+    expect(page.get_by_text(HOSTILE_FIELDS["public_url"], exact=True)).to_be_visible()
+    assert page.locator('a[href^="javascript"]').count() == 0
+    w.shot("mallory-profile")
+    assert_nothing_injected(page, dialogs, "mallory's profile")
+
+    # trudy's https URL is a link, its markup kept inside the href as text. (In-app navigation
+    # only: a page load would abort the dashboard's refetches, which PageWatch counts.)
+    page.locator(".crumbs__back").click()
+    card(page, trudy.name).get_by_role("link").first.click()
+    expect(page.get_by_test_id("profile-name")).to_contain_text(trudy.name)
+    link = page.locator('a[href^="https://example.org/"]')
+    expect(link).to_have_count(1)
+    expect(link).to_have_text('https://example.org/"><img src=x>')
+    assert link.get_attribute("rel") == "noopener noreferrer"
+    assert_nothing_injected(page, dialogs, "trudy's profile")
+
+    # The timeline lists their events without trouble either.
+    page.locator(f'a.nav__link[href="{urlsplit(alice.url).path}/timeline"]').click()
+    expect(page.get_by_test_id("timeline-item").first).to_be_visible()
+    assert_nothing_injected(page, dialogs, "timeline")
+    assert page.evaluate("window.__naraNoReload") is True, "the page reloaded"
+    assert page.url == alice.url + "/timeline"
+    assert w.problems == []
