@@ -12,6 +12,8 @@
 # The binary needs no libc of Alpine's. It unpacks itself into $TMPDIR (/tmp) at start, so /tmp
 # must be writable and allow exec: with `docker run --read-only` add
 # `--tmpfs /tmp:rw,exec,size=160m` (Docker's --tmpfs default is noexec).
+# State: `-v nara-state:/var/lib/nara` keeps the restart count across containers (a named
+# volume; a bind-mounted host directory must be writable by uid 10001).
 # Reproducible: pass --build-arg SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) and
 # --build-arg NARA_COMMIT=$(git rev-parse HEAD) (`make docker` should).
 
@@ -56,11 +58,19 @@ LABEL org.opencontainers.image.title="nara" \
       org.opencontainers.image.version="${NARA_VERSION}" \
       org.opencontainers.image.revision="${NARA_COMMIT}"
 # A fixed non-root user; /tmp stays world-writable (sticky) for the launcher's unpacking.
+# /var/lib/nara is the state directory (first start time, restart count; never the soul),
+# owned by that user: a named volume mounted there starts with this owner and mode.
 RUN addgroup -S -g 10001 nara \
     && adduser -S -D -H -u 10001 -G nara -h /nonexistent -s /sbin/nologin nara \
-    && chmod 1777 /tmp
+    && chmod 1777 /tmp \
+    && mkdir -p /var/lib/nara \
+    && chown 10001:10001 /var/lib/nara \
+    && chmod 0700 /var/lib/nara
 ENV HTTP_ADDR=:8080 \
-    TMPDIR=/tmp
+    TMPDIR=/tmp \
+    NARA_STATE_DIR=/var/lib/nara
+# Without a volume the state lasts as long as the container; nara runs on if it is unwritable.
+VOLUME ["/var/lib/nara"]
 USER 10001:10001
 EXPOSE 8080
 STOPSIGNAL SIGTERM

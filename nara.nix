@@ -8,7 +8,8 @@
 #   };
 #   services.nara.instances.work = { httpAddr = ":8081"; extraArgs = [ "-memory-mode" "short" ]; };
 #
-# Each instance becomes nara-<name>.service. Two instances need two ports (deployment spec §7).
+# Each instance becomes nara-<name>.service, with its state in /var/lib/nara-<name>. Two instances
+# need two ports (deployment spec §7).
 { config, lib, pkgs, ... }:
 
 let
@@ -77,7 +78,10 @@ let
   portOf = inst: lib.toInt (lib.last (lib.splitString ":" inst.httpAddr));
 
   unit = name: inst:
-    let runtimeDir = "nara-${name}";
+    let
+      runtimeDir = "nara-${name}";
+      # First start time and restart count (nara/state.py); one directory per instance.
+      stateDir = "nara-${name}";
     in {
       description = "nara ${inst.naraName}, a node of the nara social network";
       wantedBy = [ "multi-user.target" ];
@@ -89,6 +93,7 @@ let
         # A one-file build unpacks itself here (see nara/launcher.py); harmless for the
         # package built from source, which runs Python directly.
         TMPDIR = "%t/${runtimeDir}";
+        NARA_STATE_DIR = "/var/lib/${stateDir}";
       } // lib.optionalAttrs (inst.mqttHost != "") { MQTT_HOST = inst.mqttHost; }
         // lib.optionalAttrs (inst.soulFile != null) { NARA_SOUL_FILE = "%d/soul"; };
       serviceConfig = {
@@ -99,6 +104,9 @@ let
         RuntimeDirectory = runtimeDir;
         RuntimeDirectoryMode = "0700";
         ExecPaths = [ "%t/${runtimeDir}" ];
+        # With DynamicUser, kept in /var/lib/private/nara-<name> (reached via /var/lib/nara-<name>).
+        StateDirectory = stateDir;
+        StateDirectoryMode = "0700";
 
         # SIGTERM to the main process only; nara says chau and exits within its 5 s budget.
         KillMode = "mixed";

@@ -6,6 +6,7 @@ applications). Test seams are parameters (``clock``, ``rand``, ``sensors``), nev
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator, Callable
@@ -23,6 +24,7 @@ from nara.http.routes import add_routes
 from nara.plaza import Plaza, parse_broker_url
 from nara.runtime import NodeRuntime, wall_clock_ns
 from nara.sensors import SensorReader
+from nara.state import StateStore, boot
 from nara.tasks import Supervisor
 
 log = logging.getLogger("nara")
@@ -42,13 +44,20 @@ def build_app(
     rand = rand or random.SystemRandom()
     settings = NodeSettings(
         ledger_capacity=config.effective_ledger_capacity,
+        max_naras=config.max_naras,
+        clock_skew_s=config.max_clock_skew,
         missing_after_s=config.missing_after,
         gossip_missing_after_s=config.gossip_missing_after,
         memory_mode=config.memory_mode,
         public_url=config.public_url,
         hostname=config.hostname,
     )
-    node = Node(identity, settings, rand, clock())
+    start_ns = clock()
+    # What this nara must not forget between runs (nara/state.py): saved at once, and at shutdown.
+    store = StateStore(config.state_dir, identity.nara_id, identity.name, log)
+    node = Node(
+        identity, settings, rand, start_ns, remembered=boot(store, start_ns // 1_000_000_000)
+    )
     feed = Feed()
     runtime = NodeRuntime(
         node, clock=clock, sensors=sensors or SensorReader(kubernetes=config.kubernetes), feed=feed
@@ -99,7 +108,9 @@ def build_app(
         else:
             log.info("no MQTT broker configured (-mqtt-host): running alone, without a plaza")
         yield
-        # Shutdown: chau first (while the plaza is still up), then end streams, then tasks.
+        # Shutdown: remember (local and quick), chau (while the plaza is still up), then end
+        # streams, then tasks.
+        await asyncio.to_thread(store.save, node.remembered())
         await runtime.say_goodbye()
         feed.close()
         await supervisor.close()

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from nara import buildinfo
 from nara.config import Config, ConfigError, add_arguments, load_config
 from nara.core.identity import Identity, SoulError, determine_identity
+from nara.core.names import valid_name
 
 log = logging.getLogger("nara")
 COMMANDS = ("serve", "identity", "soul", "healthcheck", "version")
@@ -74,8 +75,18 @@ def _fingerprint() -> bytes:
     return hardware_fingerprint()
 
 
+# A host name that says nothing (is_generic_hostname): it selects a generated name.
+_NO_USABLE_HOSTNAME = "localhost"
+
+
 def resolve_identity(config: Config) -> Identity:
-    return determine_identity(config.name, config.soul, config.hostname, _fingerprint())
+    """Who this nara is. A short host name that is not a valid nara name (empty, too long, with
+    spaces or other characters outside nara/core/names.py's rule) cannot be the name: it is
+    treated like a generic one, so the nara gets a generated name instead of being unstartable.
+    An explicit -nara-id has been checked against the rule already (nara/config.py)."""
+    short_host = config.hostname.split(".", 1)[0]
+    hostname = config.hostname if valid_name(short_host) else _NO_USABLE_HOSTNAME
+    return determine_identity(config.name, config.soul, hostname, _fingerprint())
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -175,7 +186,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if config.mqtt_host:
             from nara.plaza import parse_broker_url
 
-            parse_broker_url(config.mqtt_host)  # a bad URL is a config error, before anything runs
+            try:  # a bad URL is a config error, before anything runs (config.py checked it too)
+                parse_broker_url(config.mqtt_host)
+            except ValueError as exc:
+                raise ConfigError(
+                    str(exc)
+                    if isinstance(exc, ConfigError)
+                    else "-mqtt-host: not a usable broker URL"
+                ) from None
         identity = resolve_identity(config)
     except (UsageError, ConfigError, SoulError) as exc:
         print(f"nara: {exc}", file=sys.stderr)

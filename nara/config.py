@@ -9,33 +9,115 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import ipaddress
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from nara.core.names import name_problem, printable
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
 MEMORY_MODES = ("short", "medium", "hog")
 # Ledger capacity per memory mode (events kept in memory).
 MEMORY_MODE_CAPACITY = {"short": 2_000, "medium": 20_000, "hog": 200_000}
+# Documented bounds (docs/configuration.md): beyond them a value is a mistake, not a wish.
+MAX_LEDGER_CAPACITY = 1_000_000
+MIN_MISSING_AFTER_S = 1.0  # the node ticks once a second; tests use a few seconds
+MAX_MISSING_AFTER_S = 86_400.0  # one day
+# A soul or password file is a few dozen bytes; a bigger one (or /dev/zero) is a mistake.
+MAX_SECRET_FILE_BYTES = 64 * 1024
+MQTT_SCHEMES = ("tcp", "mqtt", "tls", "ssl", "mqtts", "ws", "wss")
+_DIGITS = re.compile(r"[0-9]{1,12}")
+_DECIMAL = re.compile(r"[0-9]{1,12}(\.[0-9]{1,9})?")
+_HOST_NAME = re.compile(r"[A-Za-z0-9._-]{1,253}")
+_USERINFO = re.compile(r"//[^/@]*@")
 
 
 class ConfigError(ValueError):
     """A setting has a value nara cannot use; the message is one readable line."""
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise ValueError("must be a positive integer")
+def _int_range(low: int, high: int) -> Callable[[str], int]:
+    """Plain ASCII decimal digits within [low, high]: no sign, underscores, exponent or 10**12."""
+
+    def parse(text: str) -> int:
+        stripped = text.strip()
+        if not _DIGITS.fullmatch(stripped) or not low <= int(stripped) <= high:
+            raise ValueError(f"must be a whole number from {low:,} to {high:,}")
+        return int(stripped)
+
+    return parse
+
+
+def _seconds_range(low: float, high: float) -> Callable[[str], float]:
+    """A finite number of seconds within [low, high]: never nan, inf or 1e400."""
+
+    def parse(text: str) -> float:
+        stripped = text.strip()
+        if not _DECIMAL.fullmatch(stripped) or not low <= float(stripped) <= high:
+            raise ValueError(f"must be a number of seconds from {low:,g} to {high:,g}")
+        return float(stripped)
+
+    return parse
+
+
+def _nara_name(text: str) -> str:
+    """Empty means "choose one" (hostname or generated); else the rule of nara/core/names.py."""
+    if text == "":
+        return ""
+    problem = name_problem(text)
+    if problem:
+        raise ValueError(f"the name {problem}")
+    return text
+
+
+def _broker_url(text: str) -> str:
+    """Validate an MQTT broker URL the way nara/plaza.py's parse_broker_url reads it, so that a
+    bad one is a one-line configuration error before anything starts (never a traceback)."""
+    value = text.strip()
+    if not value:
+        return ""
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError("must not contain spaces or control characters")
+    full = value if "://" in value else "tcp://" + value
+    try:
+        parts = urlsplit(full)
+        port = parts.port
+    except ValueError:
+        raise ValueError(
+            "is not a broker URL (e.g. tls://broker.example:8883 or a bare host name)"
+        ) from None
+    if parts.scheme.lower() not in MQTT_SCHEMES:
+        raise ValueError(f"unsupported scheme (use {', '.join(MQTT_SCHEMES)})")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("put the user and password in -mqtt-user and MQTT_PASS_FILE, not the URL")
+    host = parts.hostname or ""
+    if not host:
+        raise ValueError("the URL has no host")
+    if "[" in parts.netloc:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError("the bracketed host is not an IPv6 address") from None
+    elif not _HOST_NAME.fullmatch(host):
+        raise ValueError("the host may only contain ASCII letters, digits, '-', '_' and '.'")
+    if port == 0:
+        raise ValueError("the port must be from 1 to 65535")
     return value
 
 
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise ValueError("must not be negative")
+def _redact_url(text: str) -> str:
+    """A URL as it may be echoed: any user:password@ part is hidden."""
+    return _USERINFO.sub("//(hidden)@", text)
+
+
+def _state_dir(text: str) -> str:
+    value = text.strip()
+    if any(not c.isprintable() for c in value):
+        raise ValueError("must be a directory path without control characters")
     return value
 
 
@@ -82,6 +164,8 @@ class Setting:
     secret: bool = False  # never echoed back in errors, logs or docs examples
     file_env: str | None = None  # env var naming a file whose content is the value
     group: str = "node"
+    default_text: str = ""  # how --help and the docs show a default computed at load time
+    redact: Callable[[str], str] | None = None  # how a rejected value may be echoed
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -90,9 +174,10 @@ SETTINGS: tuple[Setting, ...] = (
         ("nara-id", "name"),
         ("NARA_ID", "NARA_NAME"),
         "",
-        str,
-        "Name of this nara. Empty: the short hostname; a generic hostname (localhost, "
-        "debian, a container ID, anything containing 'nara' ...) gets a generated name.",
+        _nara_name,
+        "Name of this nara: 1 to 64 ASCII letters, digits, '-', '_' or '.'. Empty: the short "
+        "hostname; a generic hostname (localhost, debian, a container ID, anything containing "
+        "'nara' ...) or one outside that rule gets a generated name.",
         metavar="NAME",
         group="identity",
     ),
@@ -114,11 +199,13 @@ SETTINGS: tuple[Setting, ...] = (
         ("mqtt-host",),
         ("MQTT_HOST",),
         "",
-        str,
-        "MQTT broker URL (tcp://, mqtt://, tls://, ssl://, mqtts://, ws://, wss://). "
-        "Empty: run alone, without a plaza.",
+        _broker_url,
+        "MQTT broker URL (tcp://, mqtt://, tls://, ssl://, mqtts://, ws://, wss://), or a bare "
+        "host for tcp://HOST:1883. Credentials go in -mqtt-user and MQTT_PASS_FILE, never in "
+        "the URL. Empty: run alone, without a plaza.",
         metavar="URL",
         group="plaza",
+        redact=_redact_url,
     ),
     Setting(
         "mqtt_user",
@@ -200,9 +287,32 @@ SETTINGS: tuple[Setting, ...] = (
         ("ledger-capacity",),
         ("LEDGER_CAPACITY",),
         0,
-        _positive_int,
-        "Ledger capacity in events; overrides the memory mode's.",
+        _int_range(1, MAX_LEDGER_CAPACITY),
+        "Ledger capacity in events, 1 to 1,000,000; overrides the memory mode's.",
         metavar="N",
+        group="node",
+    ),
+    Setting(
+        "max_naras",
+        ("max-naras",),
+        ("NARA_MAX_NARAS",),
+        1000,
+        _int_range(2, 100_000),
+        "Most other naras kept in the neighbourhood, 2 to 100,000. When it is full, a newcomer "
+        "takes the place of a nara that is not ONLINE, or of a recent stranger nobody vouched "
+        "for; established naras are never pushed out (docs/security.md).",
+        metavar="N",
+        group="node",
+    ),
+    Setting(
+        "max_clock_skew",
+        ("max-clock-skew",),
+        ("NARA_MAX_CLOCK_SKEW",),
+        300.0,
+        _seconds_range(5, 86_400),
+        "Seconds a hey-there's or chau's own time may differ from this machine's clock, 5 to "
+        "86,400; messages further off are dropped (clock_skew).",
+        metavar="SECONDS",
         group="node",
     ),
     Setting(
@@ -210,9 +320,10 @@ SETTINGS: tuple[Setting, ...] = (
         ("missing-after",),
         ("NARA_MISSING_AFTER",),
         300.0,
-        _non_negative_float,
+        _seconds_range(MIN_MISSING_AFTER_S, MAX_MISSING_AFTER_S),
         "Seconds without news before an ONLINE nara is MISSING (the reference's 300), plus a "
-        "grace of 10 % (at most 30 s) so a quiet nara posting every 300 s does not flap.",
+        "grace of 10 % (at most 30 s) so a quiet nara posting every 300 s does not flap. "
+        "1 to 86400 (one day).",
         metavar="SECONDS",
         group="node",
     ),
@@ -221,10 +332,23 @@ SETTINGS: tuple[Setting, ...] = (
         ("gossip-missing-after",),
         ("NARA_GOSSIP_MISSING_AFTER",),
         3600.0,
-        _non_negative_float,
-        "The same threshold for naras that announce transport_mode gossip.",
+        _seconds_range(MIN_MISSING_AFTER_S, MAX_MISSING_AFTER_S),
+        "The same threshold for naras that announce transport_mode gossip, 1 to 86400.",
         metavar="SECONDS",
         group="node",
+    ),
+    Setting(
+        "state_dir",
+        ("state-dir",),
+        ("NARA_STATE_DIR",),
+        "",
+        _state_dir,
+        "Directory where this nara keeps what it must not forget between runs: its first start "
+        "time and its restart count (state-<nara ID>.json; never the soul). When it cannot be "
+        "created or written, nara warns and keeps them in memory only.",
+        metavar="DIR",
+        group="node",
+        default_text="$XDG_STATE_HOME/nara, else ~/.local/state/nara",
     ),
     Setting(
         "log_level",
@@ -264,8 +388,11 @@ class Config:
     base_path: str = ""
     memory_mode: str = "medium"
     ledger_capacity: int = 0
+    max_naras: int = 1000
+    max_clock_skew: float = 300.0
     missing_after: float = 300.0
     gossip_missing_after: float = 3600.0
+    state_dir: str = ""  # "": no state directory, memory only (load_config picks the default)
     log_level: str = "info"
     log_format: str = "text"
     # Facts from the environment that are not settings of their own.
@@ -308,6 +435,8 @@ def _env_text(setting: Setting) -> str:
 
 
 def _default_text(setting: Setting) -> str:
+    if setting.default_text:
+        return setting.default_text
     if setting.is_flag:
         return "false"
     if setting.default in ("", 0):
@@ -344,14 +473,63 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _read_secret_file(env_name: str, path: str) -> str:
+    """The value in a *_FILE: UTF-8 text (a BOM and surrounding whitespace ignored), not empty,
+    at most MAX_SECRET_FILE_BYTES. Errors name the file, never its content."""
+    shown = printable(path)
     try:
-        return Path(path).read_text(encoding="utf-8").strip()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_SECRET_FILE_BYTES + 1)
     except OSError as exc:
-        raise ConfigError(f"{env_name}: cannot read {path}: {exc.strerror}") from None
+        raise ConfigError(f"{env_name}: cannot read {shown}: {exc.strerror or exc}") from None
+    if len(data) > MAX_SECRET_FILE_BYTES:
+        raise ConfigError(
+            f"{env_name}: {shown} is larger than {MAX_SECRET_FILE_BYTES // 1024} KiB; "
+            "it should hold just the value"
+        )
+    try:
+        text = data.decode("utf-8-sig").strip()
+    except UnicodeDecodeError:
+        raise ConfigError(f"{env_name}: {shown} is not UTF-8 text") from None
+    if not text:
+        raise ConfigError(f"{env_name}: {shown} is empty")
+    return text
+
+
+def default_state_dir(environ: Mapping[str, str]) -> str:
+    """$XDG_STATE_HOME/nara, else $HOME/.local/state/nara (XDG base directories: a relative
+    value is ignored); "" (memory only) when neither is an absolute path."""
+    xdg = environ.get("XDG_STATE_HOME", "")
+    if xdg.startswith("/"):
+        return xdg.rstrip("/") + "/nara"
+    home = environ.get("HOME", "")
+    if home.startswith("/"):
+        return home.rstrip("/") + "/.local/state/nara"
+    return ""
+
+
+def _shown(setting: Setting, raw: str) -> str:
+    """A rejected value as the error may echo it: one line, at most 80 characters."""
+    if setting.secret:
+        return "(hidden)"
+    text = setting.redact(raw) if setting.redact else raw
+    return repr(text if len(text) <= 80 else text[:80] + "…")
+
+
+def _check_ambiguous(environ: Mapping[str, str]) -> None:
+    """A secret given both as a variable and as a file: which one is meant is anyone's guess."""
+    for setting in SETTINGS:
+        if not setting.file_env or not environ.get(setting.file_env):
+            continue
+        for env_name in setting.env:
+            if environ.get(env_name):
+                raise ConfigError(
+                    f"both {env_name} and {setting.file_env} are set; set only one of them"
+                )
 
 
 def load_config(args: argparse.Namespace, environ: Mapping[str, str], hostname: str) -> Config:
     """Resolve every setting: flag > env var (> *_FILE) > default. Raises ConfigError."""
+    _check_ambiguous(environ)
     values: dict[str, Any] = {
         "hostname": hostname,
         "kubernetes": bool(environ.get("KUBERNETES_SERVICE_HOST")),
@@ -369,14 +547,16 @@ def load_config(args: argparse.Namespace, environ: Mapping[str, str], hostname: 
             source = setting.file_env
         if raw is None and setting.name == "http_addr" and environ.get("PORT"):
             raw, source = f":{environ['PORT']}", "PORT"
+        if raw is None and setting.name == "state_dir":
+            values[setting.name] = default_state_dir(environ)
+            continue
         if raw is None:
             values[setting.name] = setting.default
             continue
         try:
             values[setting.name] = setting.parse(raw)
         except ValueError as exc:
-            shown = "(hidden)" if setting.secret else repr(raw)
-            raise ConfigError(f"{source} {shown}: {exc}") from None
+            raise ConfigError(f"{source} {_shown(setting, raw)}: {exc}") from None
     config = Config(**values)
     config.http_host_port  # noqa: B018 - validates the address early
     return config

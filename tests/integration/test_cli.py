@@ -148,6 +148,41 @@ BOB_WITH_ALICE_SOUL = ["-name", "bob", "-soul", ALICE_SOUL.text]
         (["-name", "bob"], {"NARA_SOUL": ALICE_SOUL.text}, ["bob"]),
         (["-name", "alice"], {"NARA_SOUL_FILE": "/nonexistent/soul"}, ["NARA_SOUL_FILE"]),
         (["-name", "alice"], {"NARA_SOUL_FILE": "/"}, ["NARA_SOUL_FILE"]),
+        # finding 10
+        (["-mqtt-host", "tcp://[::1"], {}, ["-mqtt-host"]),
+        (["-mqtt-host", "tcp://exa mple:1883"], {}, ["-mqtt-host", "spaces"]),
+        (["-mqtt-host", "tcp://host\x07:1883"], {}, ["-mqtt-host", "control"]),
+        (["-mqtt-host", "tcp://host:65536"], {}, ["-mqtt-host"]),
+        (["-mqtt-host", "tcp://host:0"], {}, ["-mqtt-host", "1 to 65535"]),
+        (["-mqtt-host", "tcp://u:hunter2@host"], {}, ["-mqtt-host", "(hidden)"]),
+        ([], {"MQTT_HOST": "tcp://[::1"}, ["MQTT_HOST"]),
+        (["-ledger-capacity", "1000000000000"], {}, ["-ledger-capacity", "1,000,000"]),
+        (["-ledger-capacity=-5"], {}, ["-ledger-capacity"]),
+        (["-missing-after", "nan"], {}, ["-missing-after", "86,400"]),
+        (["-missing-after", "inf"], {}, ["-missing-after"]),
+        (["-missing-after", "1e400"], {}, ["-missing-after"]),
+        (["-missing-after", "1000000"], {}, ["-missing-after"]),
+        (["-gossip-missing-after", "nan"], {}, ["-gossip-missing-after"]),
+        (["-gossip-missing-after=-inf"], {}, ["-gossip-missing-after"]),
+        ([], {"NARA_GOSSIP_MISSING_AFTER": "inf"}, ["NARA_GOSSIP_MISSING_AFTER"]),
+        (["-nara-id", "a/b"], {}, ["-nara-id"]),
+        (["-nara-id", "a+b"], {}, ["-nara-id"]),
+        (["-nara-id", "a#b"], {}, ["-nara-id"]),
+        (["-nara-id", "a\nb"], {}, ["-nara-id"]),
+        (["-nara-id", "a b"], {}, ["-nara-id"]),
+        (["-nara-id", "x" * 300], {}, ["-nara-id", "300 characters"]),
+        ([], {"NARA_ID": "evil/+/#"}, ["NARA_ID"]),
+        (
+            ["-name", "alice"],
+            {"NARA_SOUL": ALICE_SOUL.text, "NARA_SOUL_FILE": "/etc/hostname"},
+            ["NARA_SOUL", "NARA_SOUL_FILE"],
+        ),
+        (
+            ["-name", "alice"],
+            {"MQTT_PASS": "hunter2", "MQTT_PASS_FILE": "/etc/hostname"},
+            ["MQTT_PASS", "MQTT_PASS_FILE"],
+        ),
+        (["-name", "alice"], {"NARA_SOUL_FILE": "/dev/zero"}, ["NARA_SOUL_FILE", "64 KiB"]),
     ],
     ids=[
         "unknown-flag",
@@ -163,6 +198,32 @@ BOB_WITH_ALICE_SOUL = ["-name", "bob", "-soul", ALICE_SOUL.text]
         "env-soul-bonded-to-alice",
         "soul-file-missing",
         "soul-file-is-a-directory",
+        "mqtt-unclosed-ipv6",
+        "mqtt-host-space",
+        "mqtt-host-control",
+        "mqtt-port-range",
+        "mqtt-port-zero",
+        "mqtt-credentials-in-url",
+        "mqtt-env-unclosed-ipv6",
+        "ledger-capacity-10e12",
+        "ledger-capacity-negative",
+        "missing-after-nan",
+        "missing-after-inf",
+        "missing-after-overflow",
+        "missing-after-huge",
+        "gossip-missing-after-nan",
+        "gossip-missing-after-minus-inf",
+        "env-gossip-missing-after-inf",
+        "name-slash",
+        "name-plus",
+        "name-hash",
+        "name-newline",
+        "name-space",
+        "name-300-chars",
+        "env-name-wildcards",
+        "soul-and-soul-file",
+        "pass-and-pass-file",
+        "soul-file-endless",
     ],
 )
 def test_bad_input_exits_2_with_one_line(
@@ -174,8 +235,32 @@ def test_bad_input_exits_2_with_one_line(
     safe = [] if "-http-addr" in args else ["-http-addr", "127.0.0.1:0"]
     result = nara(tmp_path, *args, *safe, env=base_env(tmp_path, **env))
     line = assert_usage_error(result, *needles)
-    for secret in (ALICE_SOUL.text, "notasoul", "3" * 50):
+    for secret in (ALICE_SOUL.text, "notasoul", "3" * 50, "hunter2"):
         assert secret not in line
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"\xff\xfe\x00\x81\x9c" + ALICE_SOUL.text.encode(), "is not UTF-8 text"),
+        (b"", "is empty"),
+        (b" \n\t\n", "is empty"),
+    ],
+    ids=["binary", "empty", "blank"],
+)
+@pytest.mark.parametrize("variable", ["NARA_SOUL_FILE", "MQTT_PASS_FILE"])
+def test_unusable_secret_file_exits_2_with_one_line(
+    tmp_path: Path, content: bytes, needle: str, variable: str
+) -> None:
+    """A soul or password file that is binary, empty or blank is a configuration error (not
+    "derive a soul", not a UnicodeDecodeError traceback); the line names the file, never its
+    content."""
+    secret = tmp_path / "secret"
+    secret.write_bytes(content)
+    env = base_env(tmp_path, **{variable: str(secret)})
+    result = nara(tmp_path, "-name", "alice", "-http-addr", "127.0.0.1:0", env=env)
+    line = assert_usage_error(result, variable, needle, str(secret))
+    assert ALICE_SOUL.text not in line
 
 
 def test_busy_port_exits_2_naming_the_address(spawn_nara: Spawn, tmp_path: Path) -> None:
@@ -289,3 +374,87 @@ def test_healthcheck_command(spawn_nara: Spawn, tmp_path: Path) -> None:
     closed = nara(tmp_path, "healthcheck", "--url", f"http://127.0.0.1:{free_port()}/livez")
     assert closed.returncode == 1
     assert len(closed.stderr.strip().splitlines()) == 1, closed.stderr
+
+
+# ---- finding 11: the state directory ----------------------------------------------------------
+
+
+def own_entry(node: NaraProcess) -> dict[str, object]:
+    """This nara's own row of /api.json (StartTime, Restarts)."""
+    [me] = [n for n in node.json("/api.json")["naras"] if n["Name"] == node.name]
+    assert isinstance(me, dict)
+    return me
+
+
+def test_restarts_and_start_time_survive_restarts(spawn_nara: Spawn, tmp_path: Path) -> None:
+    """Same soul, same -state-dir: the first run is restart 0, the next (after a clean SIGTERM)
+    restart 1 with the same start time, and a crash (SIGKILL) still counts: restart 2. The file
+    is keyed by the nara ID and never holds the soul."""
+    state = tmp_path / "state"
+    args = ("-soul", ALICE_SOUL.text, "-state-dir", str(state))
+    first = spawn_nara("alice", *args)
+    me = own_entry(first)
+    assert me["Restarts"] == 0
+    start = me["StartTime"]
+    first.signal(signal.SIGTERM)
+    assert first.wait_exit(10) == 0, first.output()
+
+    second = spawn_nara("alice", *args)
+    assert (own_entry(second)["Restarts"], own_entry(second)["StartTime"]) == (1, start)
+    second.signal(signal.SIGKILL)
+    second.wait_exit(10)
+
+    third = spawn_nara("alice", *args)
+    assert (own_entry(third)["Restarts"], own_entry(third)["StartTime"]) == (2, start)
+    path = state / f"state-{nara_id(ALICE_SOUL, 'alice')}.json"
+    assert [p.name for p in state.iterdir()] == [path.name]
+    raw = path.read_text()
+    assert ALICE_SOUL.text not in raw and ALICE_SOUL.seed.hex() not in raw
+    assert json.loads(raw)["restarts"] == 2
+
+
+def test_default_state_dir_is_under_xdg_state_home(spawn_nara: Spawn, tmp_path: Path) -> None:
+    """Without -state-dir the state lives in $XDG_STATE_HOME/nara (else ~/.local/state/nara)."""
+    xdg = tmp_path / "xdg"
+    node = spawn_nara("alice", "-soul", ALICE_SOUL.text, env={"XDG_STATE_HOME": str(xdg)})
+    assert own_entry(node)["Restarts"] == 0
+    assert (xdg / "nara" / f"state-{nara_id(ALICE_SOUL, 'alice')}.json").is_file()
+    home = spawn_nara("bob")
+    assert own_entry(home)["Restarts"] == 0
+    assert list((tmp_path / ".local" / "state" / "nara").glob("state-*.json"))
+
+
+def warning_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if "WARNING" in line]
+
+
+def test_a_corrupt_state_file_warns_once_and_is_set_aside(
+    spawn_nara: Spawn, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    path = state / f"state-{nara_id(ALICE_SOUL, 'alice')}.json"
+    path.write_bytes(b"\x00\xffnot json at all")
+    node = spawn_nara("alice", "-soul", ALICE_SOUL.text, "-state-dir", str(state))
+    assert own_entry(node)["Restarts"] == 0
+    [warning] = warning_lines(node.output())
+    assert "set aside" in warning and "Traceback" not in node.output()
+    [aside] = state.glob(f"{path.name}.corrupt-*")
+    assert aside.read_bytes() == b"\x00\xffnot json at all"
+    assert json.loads(path.read_text())["restarts"] == 0
+
+
+def test_an_unusable_state_dir_warns_and_runs_with_memory_only(
+    spawn_nara: Spawn, tmp_path: Path
+) -> None:
+    """A state directory that cannot be created (its parent is a file: true for root too) is
+    one warning, not an exit: the node serves, with memory only, and says so once."""
+    (tmp_path / "a-file").write_text("")
+    node = spawn_nara("alice", "-state-dir", str(tmp_path / "a-file" / "state"))
+    assert node.get("/livez")[0] == 200
+    assert own_entry(node)["Restarts"] == 0
+    [warning] = warning_lines(node.output())
+    assert "memory only" in warning
+    node.signal(signal.SIGTERM)
+    assert node.wait_exit(10) == 0
+    assert len(warning_lines(node.output())) == 1, node.output()

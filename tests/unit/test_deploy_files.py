@@ -90,6 +90,36 @@ def test_nixos_module_offers_the_instance_options_and_hardening() -> None:
         assert setting in module, setting
 
 
+STATE_DIR = "/var/lib/nara"
+
+
+def test_every_deployment_keeps_a_state_directory() -> None:
+    """Finding 11: the first start time and restart count outlive the process. The image sets
+    NARA_STATE_DIR to a VOLUME its user owns; Fly mounts a volume there; the systemd unit and
+    the NixOS module let systemd create a StateDirectory= and point NARA_STATE_DIR at it."""
+    base = "\n".join(dockerfile_stage("base"))
+    assert re.search(rf"^ENV .*\bNARA_STATE_DIR={STATE_DIR}\b", base, re.M)
+    assert re.search(rf'^VOLUME \["{STATE_DIR}"\]$', base, re.M)
+    assert f"chown 10001:10001 {STATE_DIR}" in base, "the image's user must own the state dir"
+    assert base.index("VOLUME") < base.index("USER 10001"), "declared after it is prepared"
+
+    fly = tomllib.loads((ROOT / "fly.toml").read_text())
+    mounts = fly["mounts"] if isinstance(fly["mounts"], list) else [fly["mounts"]]
+    assert [m["destination"] for m in mounts] == [STATE_DIR]
+
+    unit = (ROOT / "packaging" / "nara.service").read_text()
+    settings = dict(
+        line.split("=", 1) for line in unit.splitlines() if "=" in line and not line.startswith("#")
+    )
+    assert settings["StateDirectory"] == "nara"
+    assert f"Environment=NARA_STATE_DIR={STATE_DIR}" in unit
+
+    module = (ROOT / "nara.nix").read_text()
+    assert 'stateDir = "nara-${name}"' in module
+    assert "StateDirectory = stateDir" in module
+    assert 'NARA_STATE_DIR = "/var/lib/${stateDir}"' in module
+
+
 def test_npm_lock_names_a_url_and_hash_for_every_package() -> None:
     """flake.nix fetches the dashboard's dependencies with importNpmLock, by each package's
     "resolved" URL and "integrity" hash; a lock written without URLs (npm's
