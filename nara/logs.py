@@ -7,6 +7,8 @@ import logging
 import sys
 import time
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 from nara.core.names import printable
 
 MAX_MESSAGE_CHARS = 2000  # one log line never carries a payload dump
@@ -36,9 +38,30 @@ class TextFormatter(logging.Formatter):
     newline, an ANSI escape) are shown escaped, so nobody can forge a log line through us.
     Tracebacks, which we write ourselves, keep their lines."""
 
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+    def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = printable(record.message, MAX_MESSAGE_CHARS)
         return super().formatMessage(record)
+
+
+class MalformedRequestFilter(logging.Filter):
+    """aiohttp logs every malformed HTTP request (a garbage request line, an 8 KiB header) as
+    an ERROR with a full traceback, so any client could flood our log. Such a request is the
+    client's problem, not ours: one escaped line at debug level, no traceback."""
+
+    def __init__(self, debug: bool) -> None:
+        super().__init__()
+        self.debug = debug
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if not isinstance(exc, HttpProcessingError):
+            return True
+        if not self.debug:
+            return False
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        record.msg, record.args = "rejected a malformed HTTP request: %s", (str(exc),)
+        record.exc_info, record.exc_text = None, None
+        return True
 
 
 def setup_logging(level: str, fmt: str) -> None:
@@ -55,3 +78,5 @@ def setup_logging(level: str, fmt: str) -> None:
     # Library chatter stays at warning unless we debug nara itself.
     for noisy in ("aiohttp.access", "nara.plaza.mqtt"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if level == "debug" else logging.WARNING)
+    server = logging.getLogger("aiohttp.server")
+    server.filters[:] = [MalformedRequestFilter(debug=level == "debug")]

@@ -16,7 +16,7 @@ from nara.core.status import NaraStatus
 MAX_NEWSPAPER_BYTES: Final = 64 * 1024  # a Go newspaper is about 1 KiB
 MAX_HOWDY_NEIGHBOURS: Final = 32  # Go sends at most 10
 MAX_OBSERVATIONS: Final = 10_000  # a howdy's Me.Observations (one per nara the sender knows)
-MAX_SERVICES: Final = 64
+MAX_SERVICES: Final = 32
 MAX_SERVICE_NAME: Final = 32
 
 # field → the most characters we keep

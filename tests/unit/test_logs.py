@@ -24,3 +24,21 @@ def test_json_lines_escape_too_and_stay_bounded() -> None:
     line = JSONFormatter().format(record("%s", "a\u2028b" + "x" * 10_000))
     assert "\u2028" not in line and "\n" not in line
     assert len(json.loads(line)["msg"]) < 2100
+
+
+def test_malformed_http_requests_log_no_traceback() -> None:
+    from aiohttp.http_exceptions import BadHttpMessage
+
+    from nara.logs import MalformedRequestFilter
+
+    try:
+        raise BadHttpMessage("Invalid method encountered")
+    except BadHttpMessage:
+        import sys
+
+        rec = logging.LogRecord(
+            "aiohttp.server", logging.ERROR, __file__, 1, "Error", (), sys.exc_info()
+        )
+    assert not MalformedRequestFilter(debug=False).filter(rec)
+    assert MalformedRequestFilter(debug=True).filter(rec)
+    assert rec.levelno == logging.DEBUG and rec.exc_info is None
