@@ -172,6 +172,7 @@ class Node:
         self.counters: Counter[str] = Counter()  # roster_evictions, howdys_skipped, ...
         self._deadlines: list[tuple[int, str]] = []  # (ns, name): MISSING re-checks
         self._howdy_signatures: OrderedDict[str, None] = OrderedDict()
+        self.revision = 0  # bumped whenever what the views show may have changed
 
     # ---- inputs -------------------------------------------------------------------------------
 
@@ -187,6 +188,12 @@ class Node:
         return []
 
     def on_message(self, topic: str, payload: bytes, now: int) -> list[Command]:
+        out = self._dispatch(topic, payload, now)
+        if any(not isinstance(c, Dropped) for c in out):
+            self.revision += 1
+        return out
+
+    def _dispatch(self, topic: str, payload: bytes, now: int) -> list[Command]:
         if topic == TOPIC_HEY_THERE:
             return self._on_sync_event(topic, payload, SVC_HEY_THERE, now)
         if topic == TOPIC_CHAU:
@@ -225,6 +232,8 @@ class Node:
                 else:
                     self.counters["howdys_skipped"] += 1
         out += self._maintain_due(now)
+        if out:
+            self.revision += 1
         return out
 
     def shutdown(self, now: int) -> list[Command]:

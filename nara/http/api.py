@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 
 from nara.context import CTX, NaraContext
 from nara.core import gojson, views
+from nara.core.protocol import Node
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -30,14 +33,22 @@ def _ctx(request: web.Request) -> NaraContext:
     return request.app[CTX]
 
 
+def _cached_view(ctx: NaraContext, view: str, build: Callable[[Node, int], object]) -> web.Response:
+    node, now = ctx.runtime.node, ctx.runtime.clock()
+    version = (node.ledger.last_seq, node.revision)
+    body = ctx.views.get(view, version, now)
+    if body is None:
+        body = gojson.dumps_sorted(build(node, now)) + b"\n"
+        ctx.views.put(view, version, now, body)
+    return web.Response(body=body, headers={"Content-Type": JSON_TYPE, "Cache-Control": "no-cache"})
+
+
 async def api_json(request: web.Request) -> web.Response:
-    ctx = _ctx(request)
-    return json_response(views.api_naras(ctx.runtime.node, ctx.runtime.clock()))
+    return _cached_view(_ctx(request), "api", views.api_naras)
 
 
 async def narae_json(request: web.Request) -> web.Response:
-    ctx = _ctx(request)
-    return json_response(views.narae(ctx.runtime.node, ctx.runtime.clock()))
+    return _cached_view(_ctx(request), "narae", views.narae)
 
 
 async def status_json(request: web.Request) -> web.Response:

@@ -26,6 +26,7 @@ NAV = [
     ("HTTP API", "api.md"),
     ("Deployment", "deployment.md"),
     ("Protocol", "protocol.md"),
+    ("Security", "security.md"),
     ("Architecture", "architecture.md"),
     ("Troubleshooting", "troubleshooting.md"),
 ]
