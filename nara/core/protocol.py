@@ -259,7 +259,7 @@ class Node:
         assert isinstance(p, HeyThere | Chau)  # decode_sync_event checked svc
         sender = p.from_
         if sender == self.name:
-            return []  # our own message, echoed by the broker
+            return self._own(topic, p.public_key)
         if not valid_name(sender):
             return [_drop(topic, wire.DropReason.INVALID_NAME, "sender name breaks the name rule")]
         if abs(decoded.ts - now) > self.settings.clock_skew_s * NS:
@@ -308,13 +308,13 @@ class Node:
 
     def _on_newspaper(self, topic: str, payload: bytes, now: int) -> list[Command]:
         sender = topic[len(TOPIC_NEWSPAPER_PREFIX) :]
-        if sender == self.name:
-            return []
         if not valid_name(sender):
             return [_drop(topic, wire.DropReason.INVALID_NAME, "newspaper topic name")]
         decoded = wire.decode_newspaper(sender, payload)
         if isinstance(decoded, wire.Dropped):
             return [Dropped(topic, decoded.reason.value, decoded.detail)]
+        if sender == self.name:
+            return self._own(topic, decoded.status.public_key)
         gate = self._key_gate(topic, sender, decoded.status.public_key)
         if isinstance(gate, Dropped):
             return [gate]
@@ -359,7 +359,7 @@ class Node:
             return [Dropped(TOPIC_HOWDY, decoded.reason.value, decoded.detail)]
         sender = decoded.from_
         if sender == self.name:
-            return []
+            return self._own(TOPIC_HOWDY, decoded.me.public_key)
         if not valid_name(sender) or (decoded.to and not valid_name(decoded.to)):
             return [_drop(TOPIC_HOWDY, wire.DropReason.INVALID_NAME, "howdy From or To")]
         if decoded.signature in self._howdy_signatures:
@@ -401,7 +401,8 @@ class Node:
         if isinstance(decoded, wire.Dropped):
             return [Dropped(topic, decoded.reason.value, decoded.detail)]
         if decoded.from_ == self.name:
-            return []
+            # We send no ledger requests, so one in our name is someone else's.
+            return [_drop(topic, wire.DropReason.IMPERSONATION, "a ledger request in our name")]
         if not valid_name(decoded.from_):
             # From names the topic we would answer on: + # / NUL or 70,000 characters there
             # make paho raise or the broker disconnect us (security.md, "Muting").
@@ -411,6 +412,14 @@ class Node:
         # We keep no social events, so the honest answer is an empty list (spec §8 Should).
         body = wire.encode_ledger_response(self.name, [])
         return [Publish(f"nara/ledger/{decoded.from_}/response", body)]
+
+    def _own(self, topic: str, key: str) -> list[Command]:
+        """A verified message under our own name: the broker's echo of ours when it carries our
+        key (counted, not acted on), else an impostor's (dropped as ``impersonation``)."""
+        if key == self.identity.public_key:
+            self.counters["own_echoes"] += 1
+            return []
+        return [_drop(topic, wire.DropReason.IMPERSONATION, "a message in our name")]
 
     # ---- roster ---------------------------------------------------------------------------------
 

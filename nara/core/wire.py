@@ -82,6 +82,7 @@ class DropReason(enum.StrEnum):
     NOT_ONLINE = "not_online"  # a howdy from a nara that said chau or went missing
     RATE_LIMITED = "rate_limited"  # over the budget for new naras or ledger requests
     ROSTER_FULL = "roster_full"  # no room for a new nara and nobody evictable
+    IMPERSONATION = "impersonation"  # a message in our own name that we did not send
 
 
 @dataclass(frozen=True)

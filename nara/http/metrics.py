@@ -130,6 +130,11 @@ class NaraCollector(Collector):
             value=node.counters["roster_evictions"],
         )
         yield CounterMetricFamily(
+            "nara_own_echoes",
+            "Our own messages the broker sent back to us (not acted on; not a drop).",
+            value=node.counters["own_echoes"],
+        )
+        yield CounterMetricFamily(
             "nara_howdys_skipped",
             "Howdy replies not sent because the howdy budget was spent.",
             value=node.counters["howdys_skipped"],

@@ -394,3 +394,17 @@ def test_one_key_cannot_flood_the_ledger() -> None:
     held = sum(1 for e in n.ledger if e.event.emitter == "chatty")
     assert held <= 3
     assert drops(out).count("rate_limited") >= 190
+
+
+def test_messages_in_our_own_name_are_echoes_or_impersonations() -> None:
+    n = node()
+    mine = make_hey_there(n.key, "me", n.identity.nara_id, T0).to_json()
+    assert n.on_message(TOPIC_HEY_THERE, mine, T0) == []
+    assert n.counters["own_echoes"] == 1
+    impostor = Peer("impostor")
+    impostor.name = "me"
+    assert drops(n.on_message(TOPIC_HEY_THERE, impostor.hey_there(T0), T0)) == ["impersonation"]
+    assert drops(n.on_message("nara/newspaper/me", impostor.newspaper(), T0)) == ["impersonation"]
+    assert drops(n.on_message(TOPIC_HOWDY, impostor.howdy("x"), T0)) == ["impersonation"]
+    request = gojson.dumps({"From": "me", "Subjects": []})
+    assert drops(n.on_message("nara/ledger/me/request", request, T0)) == ["impersonation"]

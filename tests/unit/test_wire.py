@@ -100,6 +100,7 @@ def test_drop_reasons_are_prometheus_label_values() -> None:
         "not_online",
         "rate_limited",
         "roster_full",
+        "impersonation",
     ]
 
 
