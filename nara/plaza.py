@@ -3,22 +3,33 @@ between broker bytes and the pure core's inputs and commands.
 
 Connection rules (spec §2.1, hardened): client id = the nara's name, clean session, keepalive 30 s,
 QoS 0 subscriptions; TLS certificates are verified by default (the reference never verifies);
-the first connect is retried like any other, with jittered exponential backoff; every (re)connect
-re-subscribes and tells the core, which re-announces.
+the first connect is retried like any other, on the schedule of ``reconnect_delay``; every
+(re)connect re-subscribes and tells the core, which re-announces.
+
+On a hostile plaza (docs/security.md): ``publish`` never raises and refuses a topic that is not a
+valid MQTT publish topic before paho sees it; failures are counted by reason and logged at most
+once a minute per reason; a flood of incoming messages neither starves the event loop nor writes
+one log line per message dropped from the full incoming queue.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
+import re
 import ssl
+import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Final, cast
 from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 import certifi
+import paho.mqtt.client as mqtt
 
 from nara.config import ConfigError
 
@@ -27,8 +38,40 @@ log = logging.getLogger("nara.plaza")
 TCP_SCHEMES = {"tcp": 1883, "mqtt": 1883}
 TLS_SCHEMES = {"tls": 8883, "ssl": 8883, "mqtts": 8883, "mqtt+ssl": 8883, "tcps": 8883}
 WS_SCHEMES = {"ws": 80, "wss": 443}
-BACKOFF_FIRST_S = 1.0
-BACKOFF_MAX_S = 60.0
+
+# Reconnect schedule (see reconnect_delay and docs/security.md "Reconnect").
+RECONNECT_STEPS_S: Final = (1.0, 2.0, 4.0)
+RECONNECT_STEADY_S: Final = 5.0
+RECONNECT_PATIENT_AFTER_S: Final = 300.0
+RECONNECT_PATIENT_S: Final = 25.0
+RECONNECT_JITTER: Final = 0.2
+# A connection that held this long was a real one: the next loss starts the schedule afresh.
+# A broker that accepts us and drops us straight away keeps climbing it instead.
+STABLE_CONNECTION_S: Final = 60.0
+
+MAX_QUEUED_INCOMING: Final = 10_000
+PUMP_SLICE_S: Final = 0.005  # the message pump yields to the event loop after this much work
+MAX_TOPIC_BYTES: Final = 65_535
+LOG_SUMMARY_EVERY_S: Final = 60.0
+
+# Publish failures, by reason: a small fixed set, so /metrics has a bounded series count.
+NOT_CONNECTED: Final = "not_connected"
+INVALID_TOPIC: Final = "invalid_topic"
+INVALID_MESSAGE: Final = "invalid_message"
+BROKER_ERROR: Final = "broker_error"
+TIMEOUT: Final = "timeout"
+PUBLISH_FAILURE_REASONS: Final = (
+    NOT_CONNECTED,
+    INVALID_TOPIC,
+    INVALID_MESSAGE,
+    BROKER_ERROR,
+    TIMEOUT,
+)
+
+# What mosquitto refuses in a topic (it disconnects the client for it) and paho lets through:
+# C0/C1 controls and DEL (NUL included), and the Unicode noncharacters U+FDD0-U+FDEF and
+# U+xxFFFE/U+xxFFFF (the latter checked in topic_problem).
+_BAD_TOPIC_CHAR = re.compile("[\x00-\x1f\x7f-\x9f\ufdd0-\ufdef]")
 
 
 class BrokerURLError(ConfigError):
@@ -91,12 +134,121 @@ def tls_context(insecure: bool) -> ssl.SSLContext:
     return context
 
 
+def reconnect_delay(attempt: int, down_for_s: float, rand: random.Random) -> float:
+    """Seconds to wait before reconnect attempt ``attempt + 1``, ``down_for_s`` into an outage.
+
+    1, 2, 4 s, then a steady 5 s for the first 5 minutes, so a nara is back within ~6 s of the
+    broker's return; after 5 minutes of outage the broker is probably down for good, and 25 s
+    spares it. Each delay is scaled by a random factor in [0.8, 1.2) so naras don't stampede.
+    """
+    if down_for_s >= RECONNECT_PATIENT_AFTER_S:
+        base = RECONNECT_PATIENT_S
+    elif 1 <= attempt <= len(RECONNECT_STEPS_S):
+        base = RECONNECT_STEPS_S[attempt - 1]
+    else:
+        base = RECONNECT_STEADY_S
+    return float(base * rand.uniform(1.0 - RECONNECT_JITTER, 1.0 + RECONNECT_JITTER))
+
+
+def topic_problem(topic: str) -> str:
+    """Why ``topic`` cannot be published to, as a short phrase; "" when it is a valid MQTT
+    publish topic (non-empty, at most 65535 UTF-8 bytes, no wildcard, NUL or control character,
+    valid UTF-8 with no noncharacter: what paho and mosquitto accept)."""
+    if not topic:
+        return "empty topic"
+    try:
+        size = len(topic.encode("utf-8"))
+    except UnicodeEncodeError:
+        return "topic is not valid UTF-8"
+    if size > MAX_TOPIC_BYTES:
+        return f"topic is {size} bytes long (at most {MAX_TOPIC_BYTES})"
+    if "+" in topic or "#" in topic:
+        return "wildcard in topic"
+    if _BAD_TOPIC_CHAR.search(topic):
+        return "control character in topic"
+    if any(ord(c) & 0xFFFE == 0xFFFE for c in topic):
+        return "noncharacter in topic"
+    return ""
+
+
+def shown(text: str, limit: int = 60) -> str:
+    """Peer-influenced text made safe for one log line: repr (escapes controls), truncated."""
+    return repr(text[:limit]) + ("…" if len(text) > limit else "")
+
+
+def _failure_reason(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return TIMEOUT
+    if isinstance(exc, aiomqtt.MqttCodeError) and exc.rc == mqtt.MQTT_ERR_NO_CONN:
+        return NOT_CONNECTED
+    if isinstance(exc, aiomqtt.MqttError):
+        return TIMEOUT if str(exc) == "Operation timed out" else BROKER_ERROR
+    if isinstance(exc, ValueError | TypeError):
+        return INVALID_MESSAGE  # paho: payload too large, bad QoS; the topic was checked before
+    return BROKER_ERROR
+
+
+@dataclass
+class RateLimitedLog:
+    """One log line for the first occurrence of each kind, then at most one summary line per
+    ``every_s`` of what happened since: a flood of failures never becomes a flood of lines."""
+
+    logger: logging.Logger
+    clock: Callable[[], float] = time.monotonic
+    every_s: float = LOG_SUMMARY_EVERY_S
+    _seen: set[str] = field(default_factory=set)
+    _pending: Counter[str] = field(default_factory=Counter)
+    _last_summary: float | None = None
+
+    def event(self, kind: str, message: str, *args: object) -> None:
+        if kind not in self._seen:
+            self._seen.add(kind)
+            self.logger.warning(message, *args)
+            if self._last_summary is None:
+                self._last_summary = self.clock()
+            return
+        self._pending[kind] += 1
+        self.flush()
+
+    def flush(self) -> None:
+        """Log the summary if one is due (called on every event, and may be called any time)."""
+        if not self._pending:
+            return
+        now = self.clock()
+        if self._last_summary is not None and now - self._last_summary < self.every_s:
+            return
+        parts = ", ".join(f"{kind} {n}" for kind, n in sorted(self._pending.items()))
+        self.logger.warning("plaza problems since the last report: %s", parts)
+        self._pending.clear()
+        self._last_summary = now
+
+
+class _CountingQueue(asyncio.Queue[aiomqtt.Message]):
+    """aiomqtt's incoming queue. When it is full a message is dropped and counted here, instead
+    of aiomqtt logging one warning per dropped message."""
+
+    def __init__(self, maxsize: int = 0, *, on_overflow: Callable[[], None]) -> None:
+        super().__init__(maxsize)
+        self._on_overflow = on_overflow
+
+    def put_nowait(self, item: aiomqtt.Message) -> None:
+        if self.full():
+            self._on_overflow()
+            return
+        super().put_nowait(item)
+
+
 Deliver = Callable[[str, bytes], None]
 StateHook = Callable[[bool], None]
 
 
 class Plaza:
-    """Owns the MQTT client. ``run()`` is a long-lived task; ``publish`` is safe at any time."""
+    """Owns the MQTT client. ``run()`` is a long-lived task; ``publish`` is safe at any time and
+    never raises.
+
+    Counters for /metrics: ``connects``; ``publish_failures`` (a Counter by reason, one key per
+    ``PUBLISH_FAILURE_REASONS``) and ``publish_failures_total``; ``incoming_overflow`` (messages
+    dropped because aiomqtt's incoming queue was full)."""
 
     def __init__(
         self,
@@ -110,6 +262,7 @@ class Plaza:
         deliver: Deliver,
         on_state: StateHook,
         rand: random.Random,
+        max_queued_incoming: int = MAX_QUEUED_INCOMING,
     ) -> None:
         self.address = address
         self.name = name
@@ -120,13 +273,29 @@ class Plaza:
         self._deliver = deliver
         self._on_state = on_state
         self._rand = rand
+        self._max_queued_incoming = max_queued_incoming
         self._client: aiomqtt.Client | None = None
         self.connected = asyncio.Event()
         self.connects = 0
-        self.publish_failures = 0
+        self.publish_failures: Counter[str] = Counter(dict.fromkeys(PUBLISH_FAILURE_REASONS, 0))
+        self.incoming_overflow = 0
+        self._problems = RateLimitedLog(log)
+
+    @property
+    def publish_failures_total(self) -> int:
+        return sum(self.publish_failures.values())
+
+    def _count_overflow(self) -> None:
+        self.incoming_overflow += 1
+        self._problems.event(
+            "incoming_overflow",
+            "incoming message queue full (%d): dropping plaza messages until it drains",
+            self._max_queued_incoming,
+        )
 
     def _new_client(self) -> aiomqtt.Client:
         addr = self.address
+        queue_type = functools.partial(_CountingQueue, on_overflow=self._count_overflow)
         return aiomqtt.Client(
             addr.host,
             addr.port,
@@ -140,46 +309,72 @@ class Plaza:
             websocket_path=addr.path if addr.websocket else None,
             tls_context=tls_context(self._insecure) if addr.tls else None,
             tls_insecure=True if (addr.tls and self._insecure) else None,
-            max_queued_incoming_messages=10_000,
+            queue_type=cast("type[asyncio.Queue[aiomqtt.Message]]", queue_type),
+            max_queued_incoming_messages=self._max_queued_incoming,
             logger=logging.getLogger("nara.plaza.mqtt"),
         )
 
     async def run(self) -> None:
-        """Connect, subscribe, pump messages; on any loss wait a jittered backoff and retry."""
-        failures = 0
+        """Connect, subscribe, pump messages; on any loss wait ``reconnect_delay`` and retry."""
+        loop = asyncio.get_running_loop()
+        attempt = 0
+        down_since: float | None = None
         while True:
             client = self._new_client()
+            connected_at: float | None = None
             try:
                 async with client:
                     self._client = client
                     for topic in self._subscriptions:
                         await client.subscribe(topic, qos=0)
-                    failures = 0
+                    connected_at = loop.time()
                     self.connects += 1
                     self.connected.set()
                     log.info("connected to the plaza at %s as %s", self.address.display, self.name)
                     self._on_state(True)
-                    async for message in client.messages:
-                        payload = message.payload
-                        if not isinstance(payload, bytes | bytearray):
-                            payload = b"" if payload is None else str(payload).encode()
-                        self._deliver(message.topic.value, bytes(payload))
+                    await self._pump(client, loop)
             except aiomqtt.MqttError as exc:
-                failures += 1
-                delay = self._backoff(failures)
+                now = loop.time()
+                if down_since is None or (
+                    connected_at is not None and now - connected_at >= STABLE_CONNECTION_S
+                ):
+                    attempt, down_since = 0, now
+                attempt += 1
+                delay = reconnect_delay(attempt, now - down_since, self._rand)
                 was = self.connected.is_set()
                 self._lost()
-                level = logging.WARNING if was or failures == 1 else logging.INFO
-                log.log(
-                    level,
-                    "plaza %s unreachable (%s); retrying in %.1f s",
-                    self.address.display,
-                    exc,
-                    delay,
-                )
+                if was or attempt == 1:
+                    log.warning(
+                        "plaza %s unreachable (%s); retrying in %.1f s",
+                        self.address.display,
+                        exc,
+                        delay,
+                    )
+                else:
+                    self._problems.event(
+                        "unreachable",
+                        "plaza %s unreachable (%s); retrying in %.1f s "
+                        "(further attempts are summarised once a minute)",
+                        self.address.display,
+                        exc,
+                        delay,
+                    )
                 await asyncio.sleep(delay)
             finally:
                 self._lost()
+
+    async def _pump(self, client: aiomqtt.Client, loop: asyncio.AbstractEventLoop) -> None:
+        """Hand every message to the core; yield to the event loop after ``PUMP_SLICE_S`` of
+        work, so HTTP (/livez) stays responsive under a flood."""
+        slice_end = loop.time() + PUMP_SLICE_S
+        async for message in client.messages:
+            payload = message.payload
+            if not isinstance(payload, bytes | bytearray):
+                payload = b"" if payload is None else str(payload).encode()
+            self._deliver(message.topic.value, bytes(payload))
+            if loop.time() >= slice_end:
+                await asyncio.sleep(0)
+                slice_end = loop.time() + PUMP_SLICE_S
 
     def _lost(self) -> None:
         self._client = None
@@ -187,20 +382,26 @@ class Plaza:
             self.connected.clear()
             self._on_state(False)
 
-    def _backoff(self, failures: int) -> float:
-        """1, 2, 4 ... 60 s, each times a random factor in [0.5, 1.5) so naras don't stampede."""
-        base = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** min(failures - 1, 10))
-        return float(base * self._rand.uniform(0.5, 1.5))
+    def _failed(self, reason: str, topic: str, detail: object) -> bool:
+        self.publish_failures[reason] += 1
+        self._problems.event(
+            reason, "publish to %s failed (%s): %s", shown(topic), reason, shown(str(detail), 200)
+        )
+        return False
 
     async def publish(self, topic: str, payload: bytes, qos: int = 0, wait_s: float = 5.0) -> bool:
+        """True once the message is handed to the broker (QoS 0) or acknowledged (QoS 1/2).
+        Never raises: a failure is counted by reason, logged rate-limited, and returns False."""
+        problem = topic_problem(topic)
+        if problem:
+            return self._failed(INVALID_TOPIC, topic, problem)
         client = self._client
         if client is None:
-            self.publish_failures += 1
-            return False
+            return self._failed(NOT_CONNECTED, topic, "not connected")
         try:
             await client.publish(topic, payload, qos=qos, retain=False, timeout=wait_s)
-        except (TimeoutError, aiomqtt.MqttError) as exc:
-            self.publish_failures += 1
-            log.warning("publish to %s failed: %s", topic, exc)
-            return False
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            return self._failed(_failure_reason(exc), topic, exc)
         return True

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nara.core import protocol
+from nara.core.names import printable
 from nara.core.protocol import Appended, Command, Dropped, Node, Note, Publish, StatusChanged
 from nara.feed import Feed, Frame, entry_frame
 from nara.plaza import Plaza
@@ -70,7 +71,7 @@ class NodeRuntime:
         try:
             commands = self.node.on_message(topic, payload, self.clock())
         except Exception:
-            log.exception("internal error handling a message on %s; dropped", topic)
+            log.exception("internal error handling a message on %s; dropped", printable(topic))
             self.stats.dropped["internal_error"] += 1
             return
         self.execute(commands)
@@ -108,9 +109,9 @@ class NodeRuntime:
                 self.stats.dropped[command.reason] += 1
                 log.debug(
                     "dropped a message on %s: %s (%s)",
-                    command.topic,
+                    printable(command.topic),
                     command.reason,
-                    command.detail,
+                    printable(command.detail),
                 )
             elif isinstance(command, Note):
                 log.log(logging.getLevelName(command.level.upper()), "%s", command.message)
@@ -123,12 +124,23 @@ class NodeRuntime:
             await asyncio.sleep(1.0)
 
     async def run_publisher(self) -> None:
-        """Drain the outbox onto the plaza, in order."""
+        """Drain the outbox onto the plaza, in order. One message never stops the rest:
+        ``Plaza.publish`` counts, logs (rate-limited) and swallows its own failures, and anything
+        it might still raise is one log line here and that message is skipped."""
         while True:
             command = await self._outbox.get()
             if self.plaza is None:
                 continue
-            if await self.plaza.publish(command.topic, command.payload, command.qos):
+            try:
+                sent = await self.plaza.publish(command.topic, command.payload, command.qos)
+            except Exception as exc:
+                log.error(
+                    "publishing on %s failed (%s); message skipped",
+                    topic_label(command.topic),
+                    type(exc).__name__,
+                )
+                continue
+            if sent:
                 self.stats.published[topic_label(command.topic)] += 1
 
     async def say_goodbye(self, wait_s: float = 2.0) -> None:
