@@ -132,8 +132,15 @@ async def serve(config: Config, identity: Identity, sock: socket.socket) -> int:
         exit_code = 1
         stop.set()
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)  # a second signal just sets it again
+    def on_signal(sig: signal.Signals) -> None:
+        if not stop.is_set():
+            log.info("%s received: saying chau and stopping", sig.name)
+        stop.set()  # a second signal just sets it again
+
+    # SIGHUP (the terminal went away, or a `kill -HUP`) is a graceful stop like SIGTERM: nara has
+    # no configuration file to reload and logs to stderr, so there is nothing to reopen.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, on_signal, sig)
 
     app = build_app(config, identity, build=buildinfo.build_info(), on_fatal=on_fatal)
     runner = web.AppRunner(
@@ -234,4 +241,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     # late duplicate must not turn a clean exit into status 143 before the exit handlers run.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     return code

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import ipaddress
+import os
 import re
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -477,10 +479,20 @@ def _read_secret_file(env_name: str, path: str) -> str:
     at most MAX_SECRET_FILE_BYTES. Errors name the file, never its content."""
     shown = printable(path)
     try:
-        with open(path, "rb") as handle:
+        # O_NONBLOCK: opening a FIFO with no writer must not hang; only regular files are read
+        # (a symlink to one, as Kubernetes and Docker secrets are, is fine).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise ConfigError(f"{env_name}: cannot read {shown}: {exc.strerror or exc}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfigError(f"{env_name}: {shown} is not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
             data = handle.read(MAX_SECRET_FILE_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"{env_name}: cannot read {shown}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
     if len(data) > MAX_SECRET_FILE_BYTES:
         raise ConfigError(
             f"{env_name}: {shown} is larger than {MAX_SECRET_FILE_BYTES // 1024} KiB; "

@@ -263,6 +263,31 @@ def test_unusable_secret_file_exits_2_with_one_line(
     assert ALICE_SOUL.text not in line
 
 
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "50-MiB", "directory"])
+@pytest.mark.parametrize("variable", ["NARA_SOUL_FILE", "MQTT_PASS_FILE"])
+def test_secret_files_that_would_hang_or_exhaust_memory_exit_2(
+    tmp_path: Path, kind: str, variable: str
+) -> None:
+    """A FIFO (opening it would wait for a writer), /dev/zero (endless) or a 50 MiB file is
+    refused at once with one line: only a small regular file holds a secret."""
+    if kind == "fifo":
+        path = tmp_path / "fifo"
+        os.mkfifo(path)
+        needle = "is not a regular file"
+    elif kind == "dev-zero":
+        path, needle = Path("/dev/zero"), "is not a regular file"
+    elif kind == "directory":
+        path, needle = tmp_path, "is not a regular file"
+    else:
+        path = tmp_path / "big"
+        with open(path, "wb") as handle:
+            handle.truncate(50 * 1024 * 1024)
+        needle = "is larger than"
+    env = base_env(tmp_path, **{variable: str(path)})
+    result = nara(tmp_path, "-name", "alice", "-http-addr", "127.0.0.1:0", env=env)
+    assert_usage_error(result, variable, needle)
+
+
 def test_busy_port_exits_2_naming_the_address(spawn_nara: Spawn, tmp_path: Path) -> None:
     """A second node on an address already in use exits 2 with one line that names the
     address and suggests -http-addr; the first keeps serving."""

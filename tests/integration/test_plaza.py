@@ -123,6 +123,19 @@ def test_sigterm_exits_cleanly_says_chau_and_goes_offline(
     assert "said chau" in carol.output()
 
 
+def test_sighup_is_a_graceful_stop_with_chau(
+    mosquitto: Broker, spawn_nara: Spawn, plaza: Plaza
+) -> None:
+    """SIGHUP (a closed terminal, ``kill -HUP``) stops the node as SIGTERM does: exit 0 and a
+    signed chau, never a silent death."""
+    dora = spawn_nara("dora", broker=mosquitto, env=STEADY)
+    wait_announced(plaza, dora)
+    dora.signal(signal.SIGHUP)
+    assert dora.wait_exit(5) == 0, dora.output()
+    plaza.wait("nara/plaza/chau", lambda m: sync_event_from(m, "chau", "dora"))
+    assert "SIGHUP received" in dora.output()
+
+
 def test_sigkill_turns_missing_after_the_threshold(
     mosquitto: Broker, spawn_nara: Spawn, plaza: Plaza
 ) -> None:
