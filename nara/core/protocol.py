@@ -49,6 +49,7 @@ CONNECT_JITTER_S = (0.0, 5.0)
 SEEN_EVENT_EVERY_S = 60  # at most one local "seen" ledger event per nara per minute
 ESTABLISHED_S = 600  # a nara we have known this long may vote, confirm others, and is kept
 MAX_CONFIRMATIONS = 3
+MIN_VOUCHES = 2  # established naras that must list a key for a name before it can displace another
 HOWDY_SIGNATURES_KEPT = 4096  # recent howdy signatures, to drop replays
 # One key cannot flood our ledger: a nara sends a hey-there at most every 5 s (the reference's
 # sender-side limit) and a newspaper at most every 30 s; we accept a little faster than that.
@@ -383,6 +384,11 @@ class Node:
             # Our restarts are ours alone to count; an established neighbour's view of our start
             # time is a vote, used only when we remember none (SelfState.start_time).
             self.me.votes.add(sender, decoded.you.start_time, decoded.me.host_stats.uptime)
+        if established:
+            for neighbour in listed:  # which key the network knows for each name, any howdy
+                vouched = self.neighbourhood.get(neighbour.name)
+                if vouched is not None:
+                    vouched.vouch(neighbour.public_key, sender)
         if decoded.to == self.name:
             now_s = now // NS
             for neighbour in listed:
@@ -464,9 +470,16 @@ class Node:
         if entry is None or not entry.public_key or entry.public_key == key:
             return []
         if entry.online == ONLINE or topic == TOPIC_CHAU:
-            return Dropped(topic, wire.DropReason.KEY_MISMATCH.value, f"{name} has another key")
-        entry.last_event_ts = 0  # a new soul: its clock, not the old one's, orders its words
-        entry.uptime_floor = 0
+            # Whoever came first holds the name while ONLINE, unless the network disagrees: a key
+            # that at least two established naras vouch for, more than for the held one, wins
+            # (a stranger who grabbed an unseen name cannot lock its owner out).
+            backed = entry.vouched(key)
+            if backed < MIN_VOUCHES or backed <= entry.vouched(entry.public_key):
+                return Dropped(topic, wire.DropReason.KEY_MISMATCH.value, f"{name} has another key")
+            entry.rekey(key)
+            self.counters["rekeyed_by_vouches"] += 1
+            return [Note("warning", f"{name}: the network vouches for another key; taking it")]
+        entry.rekey(key)  # a new soul: its clock, not the old one's, orders its words
         return [Note("warning", f"public key of {name} changed (a new soul?)")]
 
     def _threshold(self, entry: Neighbour) -> float:

@@ -408,3 +408,29 @@ def test_messages_in_our_own_name_are_echoes_or_impersonations() -> None:
     assert drops(n.on_message(TOPIC_HOWDY, impostor.howdy("x"), T0)) == ["impersonation"]
     request = gojson.dumps({"From": "me", "Subjects": []})
     assert drops(n.on_message("nara/ledger/me/request", request, T0)) == ["impersonation"]
+
+
+def test_a_stranger_who_grabbed_a_name_cannot_lock_its_owner_out() -> None:
+    n = node(new_naras_per_s=1e6, new_naras_burst=10**6)
+    elders = [Peer(f"elder-{i}") for i in range(2)]
+    for e in elders:
+        n.on_message(TOPIC_HEY_THERE, e.hey_there(T0), T0)
+    grabber = Peer("grabber")
+    grabber.name = "bob"
+    later = T0 + 700 * NS  # the elders are established now
+    n.on_message(TOPIC_HEY_THERE, grabber.hey_there(later), later)
+    bob = Peer("bob")
+    assert drops(n.on_message(TOPIC_HEY_THERE, bob.hey_there(later + NS), later + NS)) == [
+        "key_mismatch"
+    ]
+    vouch = wire.HowdyNeighbor("bob", bob.key.public_b64, "", "", NaraObservation())
+    for i, e in enumerate(elders):
+        at = later + (2 + i) * NS
+        n.on_message(f"nara/newspaper/{e.name}", e.newspaper(), at)  # fresh evidence
+        n.on_message(TOPIC_HOWDY, e.howdy("someone-else", neighbours=(vouch,)), at)
+    at = later + 10 * NS
+    assert not drops(n.on_message(TOPIC_HEY_THERE, bob.hey_there(at), at))
+    entry = n.neighbourhood.get("bob")
+    assert entry is not None and entry.public_key == bob.key.public_b64
+    at += 5 * NS
+    assert drops(n.on_message(TOPIC_HEY_THERE, grabber.hey_there(at), at)) == ["key_mismatch"]

@@ -17,6 +17,8 @@ NS = 1_000_000_000
 RECENT_SIGNATURES = 8  # newspaper signatures remembered per nara, to spot replays
 MAX_CLAIMED_RESTARTS = 1_000_000  # a third party's restart count above this is not plausible
 EPOCH_S = 1_577_836_800  # 2020-01-01: no nara started before this
+MAX_VOUCHED_KEYS = 4
+MAX_VOUCHERS = 16
 
 
 @dataclass(slots=True)
@@ -43,6 +45,7 @@ class Neighbour:
     confirmations: int = 0  # established naras that mentioned it in a howdy (capped)
     heard_hey_there: int = 0  # ns, our clock: when we last accepted its hey-there
     heard_newspaper: int = 0  # ns, our clock: when we last accepted its newspaper
+    vouches: dict[str, set[str]] = field(default_factory=dict)  # key → established naras
     check_at: int = 0  # ns: the pending MISSING re-check in the node's deadline heap; 0 = none
 
     @property
@@ -68,6 +71,27 @@ class Neighbour:
         self.signed_status = signed
         self.public_key = status.public_key or self.public_key
         self.nara_id = status.id or self.nara_id
+
+    def vouch(self, key: str, voucher: str) -> None:
+        """An established nara listed this nara with ``key`` in a howdy (bounded: 4 keys, 16
+        vouchers each)."""
+        if not key or (key not in self.vouches and len(self.vouches) >= MAX_VOUCHED_KEYS):
+            return
+        vouchers = self.vouches.setdefault(key, set())
+        if len(vouchers) < MAX_VOUCHERS:
+            vouchers.add(voucher)
+
+    def vouched(self, key: str) -> int:
+        return len(self.vouches.get(key, ()))
+
+    def rekey(self, key: str) -> None:
+        """Another soul under this name: forget what orders and dedups the old key's words."""
+        self.public_key = key
+        self.last_event_ts = 0
+        self.uptime_floor = 0
+        self.recent_signatures.clear()
+        self.heard_hey_there = 0
+        self.heard_newspaper = 0
 
     def merge_observation(self, obs: NaraObservation, now_s: int) -> None:
         """A third party's claim about this nara (howdy ``Neighbors``): it only fills in what we
