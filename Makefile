@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HTTP_ADDR ?= :8080
 
-.PHONY: help bootstrap bootstrap-build run dev build build-web build-nix test test-unit lint fmt lock bench repro-check docker clean docs-config
+.PHONY: help bootstrap bootstrap-build run dev build build-web build-nix test test-unit lint fmt lock bench soak repro-check docker clean docs-config
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ lock: ## re-pin Python dependencies with hashes (needs network to PyPI)
 
 bench: bootstrap-build ## benchmarks: print side-by-side ratios
 	$(PY) bench/run.py
+
+soak: bootstrap ## 100,000 hostile messages at a real node over a real broker (SOAK_ARGS="--seed N")
+	$(PY) bench/soak.py $(SOAK_ARGS)
 
 repro-check: bootstrap-build ## build bin/nara twice and compare sha256
 	@scripts/repro-check.sh
