@@ -130,6 +130,11 @@ class NaraCollector(Collector):
             value=node.counters["roster_evictions"],
         )
         yield CounterMetricFamily(
+            "nara_rekeyed_by_vouches",
+            "Names whose key changed because established naras vouched for another.",
+            value=node.counters["rekeyed_by_vouches"],
+        )
+        yield CounterMetricFamily(
             "nara_own_echoes",
             "Our own messages the broker sent back to us (not acted on; not a drop).",
             value=node.counters["own_echoes"],
