@@ -1,10 +1,17 @@
 """The plaza adapter: one MQTT connection (aiomqtt over paho), its reconnect loop, and the bridge
 between broker bytes and the pure core's inputs and commands.
 
-Connection rules (spec §2.1, hardened): client id = the nara's name, clean session, keepalive 30 s,
-QoS 0 subscriptions; TLS certificates are verified by default (the reference never verifies);
-the first connect is retried like any other, on the schedule of ``reconnect_delay``; every
-(re)connect re-subscribes and tells the core, which re-announces.
+Connection rules (spec §2.1, hardened): client id = the nara's name plus a random suffix chosen
+once per process (``client_id``: the reference uses the bare name, which anyone can take over),
+clean session, keepalive 30 s, QoS 0 subscriptions; TLS certificates are verified by default (the
+reference never verifies); the first connect is retried like any other, on the schedule of
+``reconnect_delay``; every (re)connect re-subscribes and tells the core, which re-announces.
+
+A watchdog notices a broker that stops answering without closing the connection (a frozen
+process, a dead middlebox) long before paho's keepalive would: after ``PROBE_IDLE_S`` with nothing
+from the broker it sends a probe the broker must answer (an UNSUBSCRIBE of a filter we never
+subscribed to: no message on any topic); no answer within ``PROBE_TIMEOUT_S`` and the plaza is
+marked not connected at once, the socket is shut down and the normal reconnect schedule runs.
 
 On a hostile plaza (docs/security.md): ``publish`` never raises and refuses a topic that is not a
 valid MQTT publish topic before paho sees it; failures are counted by reason and logged at most
@@ -15,10 +22,14 @@ one log line per message dropped from the full incoming queue.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
+import os
 import random
 import re
+import secrets
+import socket
 import ssl
 import time
 from collections import Counter
@@ -54,6 +65,22 @@ PUMP_SLICE_S: Final = 0.005  # the message pump yields to the event loop after t
 MAX_TOPIC_BYTES: Final = 65_535
 LOG_SUMMARY_EVERY_S: Final = 60.0
 
+KEEPALIVE_S: Final = 30
+# The client id: the name (cut to fit) and CLIENT_ID_SUFFIX_HEX random hex digits, at most
+# CLIENT_ID_MAX_BYTES in all. 48 bits: guessing it takes ~1.4e14 connects on average.
+CLIENT_ID_SUFFIX_HEX: Final = 12
+CLIENT_ID_MAX_BYTES: Final = 64
+
+# The watchdog (see the module docstring and docs/security.md "A frozen broker"). A dead broker
+# is noticed within PROBE_IDLE_S + PROBE_TIMEOUT_S (+ a scheduling tick), well inside the 30 s
+# keepalive; SILENT_LIMIT_S is the age of the last word from the broker past which /readyz says
+# not ready whatever the connection flag says.
+PROBE_IDLE_S: Final = 10.0
+PROBE_TIMEOUT_S: Final = 5.0
+PROBE_TOPIC: Final = "nara/watchdog/probe"  # never subscribed to: the broker only acknowledges
+ABORT_GRACE_S: Final = 2.0
+SILENT_LIMIT_S: Final = float(KEEPALIVE_S)
+
 # Publish failures, by reason: a small fixed set, so /metrics has a bounded series count.
 NOT_CONNECTED: Final = "not_connected"
 INVALID_TOPIC: Final = "invalid_topic"
@@ -76,6 +103,21 @@ _BAD_TOPIC_CHAR = re.compile("[\x00-\x1f\x7f-\x9f\ufdd0-\ufdef]")
 
 class BrokerURLError(ConfigError):
     """-mqtt-host cannot be used; one readable line (exit 2)."""
+
+
+class BrokerSilent(aiomqtt.MqttError):
+    """The broker left a probe unanswered: the connection is torn down and retried."""
+
+
+def client_id(name: str) -> str:
+    """``{name}-{12 random hex digits}``, the name cut so the whole id is at most 64 bytes.
+
+    The suffix comes from ``secrets`` (the OS's CSPRNG), never from the node's seeded ``rand``:
+    a client id anyone can predict lets anyone kick us off the broker by connecting with it."""
+    prefix = name[: CLIENT_ID_MAX_BYTES - CLIENT_ID_SUFFIX_HEX - 1]
+    while len(prefix.encode("utf-8")) > CLIENT_ID_MAX_BYTES - CLIENT_ID_SUFFIX_HEX - 1:
+        prefix = prefix[:-1]  # names are ASCII by rule; this only guards a caller that is not
+    return f"{prefix}-{secrets.token_hex(CLIENT_ID_SUFFIX_HEX // 2)}"
 
 
 @dataclass(frozen=True)
@@ -225,17 +267,54 @@ class RateLimitedLog:
 
 class _CountingQueue(asyncio.Queue[aiomqtt.Message]):
     """aiomqtt's incoming queue. When it is full a message is dropped and counted here, instead
-    of aiomqtt logging one warning per dropped message."""
+    of aiomqtt logging one warning per dropped message. Every arrival, kept or dropped, is also
+    reported to ``on_arrival``: it proves the broker alive (the watchdog)."""
 
-    def __init__(self, maxsize: int = 0, *, on_overflow: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        maxsize: int = 0,
+        *,
+        on_overflow: Callable[[], None],
+        on_arrival: Callable[[], None] = lambda: None,
+    ) -> None:
         super().__init__(maxsize)
         self._on_overflow = on_overflow
+        self._on_arrival = on_arrival
 
     def put_nowait(self, item: aiomqtt.Message) -> None:
+        self._on_arrival()
         if self.full():
             self._on_overflow()
             return
         super().put_nowait(item)
+
+
+def _shut_down(client: aiomqtt.Client) -> None:
+    """Shut the connection's socket down under paho, whatever the transport (TCP, TLS, a
+    WebSocket wrapper): paho's reader then sees end-of-file and reports the connection lost, as
+    for any broken connection. Works even when a frozen peer has stopped reading, where a
+    graceful DISCONNECT could wait for buffer space."""
+    sock = client._client.socket()  # aiomqtt keeps its paho client there
+    if sock is None:
+        return
+    try:
+        fd = sock.fileno()
+        if fd < 0:
+            return
+        with socket.socket(fileno=os.dup(fd)) as dup:  # shutdown acts on the shared connection
+            dup.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed: nothing to shut down
+
+
+def _close_quietly(client: aiomqtt.Client) -> None:
+    """After a failed connect, close the socket paho may still hold (a CONNECT sent to a
+    frozen broker). Otherwise the broker, once it wakes, would answer it and hold a ghost
+    session under our client id; paho would close it only at its own keepalive."""
+    paho = client._client
+    if paho.socket() is not None:
+        with contextlib.suppress(OSError):
+            paho.disconnect()
 
 
 Deliver = Callable[[str, bytes], None]
@@ -248,7 +327,11 @@ class Plaza:
 
     Counters for /metrics: ``connects``; ``publish_failures`` (a Counter by reason, one key per
     ``PUBLISH_FAILURE_REASONS``) and ``publish_failures_total``; ``incoming_overflow`` (messages
-    dropped because aiomqtt's incoming queue was full)."""
+    dropped because aiomqtt's incoming queue was full); ``watchdog_trips`` (connections torn down
+    because the broker stopped answering). ``silent_s()`` is the age of the broker's last word,
+    ``responsive`` whether it is connected and has spoken within ``SILENT_LIMIT_S``.
+
+    ``client_id`` is chosen once, here, and kept for every reconnect of this process."""
 
     def __init__(
         self,
@@ -266,6 +349,7 @@ class Plaza:
     ) -> None:
         self.address = address
         self.name = name
+        self.client_id = client_id(name)
         self._username = username or None
         self._password = password or None
         self._insecure = insecure
@@ -279,11 +363,31 @@ class Plaza:
         self.connects = 0
         self.publish_failures: Counter[str] = Counter(dict.fromkeys(PUBLISH_FAILURE_REASONS, 0))
         self.incoming_overflow = 0
+        self.watchdog_trips = 0
+        self.last_probe_rtt_s: float | None = None
+        self._last_heard: float | None = None  # time.monotonic() of the broker's last word
+        self._trip: str = ""  # why the watchdog tore the current connection down, if it did
         self._problems = RateLimitedLog(log)
 
     @property
     def publish_failures_total(self) -> int:
         return sum(self.publish_failures.values())
+
+    def _heard(self) -> None:
+        self._last_heard = time.monotonic()
+
+    def silent_s(self) -> float | None:
+        """Seconds since the broker last said anything (a message, CONNACK or a probe's answer);
+        None before it ever did."""
+        if self._last_heard is None:
+            return None
+        return time.monotonic() - self._last_heard
+
+    @property
+    def responsive(self) -> bool:
+        """Connected, and the broker spoke within ``SILENT_LIMIT_S`` (what /readyz reports)."""
+        silent = self.silent_s()
+        return self.connected.is_set() and silent is not None and silent <= SILENT_LIMIT_S
 
     def _count_overflow(self) -> None:
         self.incoming_overflow += 1
@@ -295,15 +399,17 @@ class Plaza:
 
     def _new_client(self) -> aiomqtt.Client:
         addr = self.address
-        queue_type = functools.partial(_CountingQueue, on_overflow=self._count_overflow)
+        queue_type = functools.partial(
+            _CountingQueue, on_overflow=self._count_overflow, on_arrival=self._heard
+        )
         return aiomqtt.Client(
             addr.host,
             addr.port,
-            identifier=self.name,
+            identifier=self.client_id,
             username=self._username,
             password=self._password,
             clean_session=True,
-            keepalive=30,
+            keepalive=KEEPALIVE_S,
             timeout=10,
             transport="websockets" if addr.websocket else "tcp",
             websocket_path=addr.path if addr.websocket else None,
@@ -322,8 +428,10 @@ class Plaza:
         while True:
             client = self._new_client()
             connected_at: float | None = None
+            self._trip = ""
             try:
                 async with client:
+                    self._heard()  # CONNACK
                     self._client = client
                     for topic in self._subscriptions:
                         await client.subscribe(topic, qos=0)
@@ -332,8 +440,10 @@ class Plaza:
                     self.connected.set()
                     log.info("connected to the plaza at %s as %s", self.address.display, self.name)
                     self._on_state(True)
-                    await self._pump(client, loop)
+                    await self._serve(client, loop)
             except aiomqtt.MqttError as exc:
+                if connected_at is None:
+                    _close_quietly(client)  # no half-open CONNECT left to come alive later
                 now = loop.time()
                 if down_since is None or (
                     connected_at is not None and now - connected_at >= STABLE_CONNECTION_S
@@ -341,9 +451,16 @@ class Plaza:
                     attempt, down_since = 0, now
                 attempt += 1
                 delay = reconnect_delay(attempt, now - down_since, self._rand)
-                was = self.connected.is_set()
+                was = self.connected.is_set() or bool(self._trip)
                 self._lost()
-                if was or attempt == 1:
+                if self._trip:
+                    log.warning(
+                        "plaza %s stopped answering (%s); reconnecting in %.1f s",
+                        self.address.display,
+                        self._trip,
+                        delay,
+                    )
+                elif was or attempt == 1:
                     log.warning(
                         "plaza %s unreachable (%s); retrying in %.1f s",
                         self.address.display,
@@ -363,6 +480,49 @@ class Plaza:
             finally:
                 self._lost()
 
+    async def _serve(self, client: aiomqtt.Client, loop: asyncio.AbstractEventLoop) -> None:
+        """The message pump and the watchdog, side by side, until either ends (always with an
+        ``aiomqtt.MqttError``: the connection broke, or the watchdog found the broker silent)."""
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self._pump(client, loop), name="plaza-pump")
+                tasks.create_task(self._watch(client), name="plaza-watchdog")
+        except ExceptionGroup as group:
+            raise group.exceptions[0] from None  # the first to fail names the cause
+
+    async def _watch(self, client: aiomqtt.Client) -> None:
+        """Probe the broker whenever it has been silent for ``PROBE_IDLE_S``; when a probe goes
+        unanswered for ``PROBE_TIMEOUT_S``, mark the plaza lost at once (so /readyz says so),
+        shut the socket down (the pump then ends as on any broken connection) and, should that
+        not end it, raise ``BrokerSilent``. Returns only when the connection is already gone."""
+        while True:
+            silent = self.silent_s() or 0.0
+            if silent < PROBE_IDLE_S:
+                await asyncio.sleep(PROBE_IDLE_S - silent)
+                continue
+            sent = time.monotonic()
+            try:
+                await client.unsubscribe(PROBE_TOPIC, timeout=PROBE_TIMEOUT_S)
+            except aiomqtt.MqttCodeError:
+                return  # the connection is already gone: the pump ends and reports why
+            except aiomqtt.MqttError:  # "Operation timed out"
+                pass
+            else:
+                self._heard()
+                self.last_probe_rtt_s = time.monotonic() - sent
+                continue
+            if (self.silent_s() or 0.0) < PROBE_IDLE_S:
+                continue  # a message arrived while we waited: alive, merely slow to answer
+            self.watchdog_trips += 1
+            self._trip = (
+                f"no answer to a probe within {PROBE_TIMEOUT_S:g} s, "
+                f"silent for {self.silent_s() or 0.0:.1f} s"
+            )
+            self._lost()
+            _shut_down(client)
+            await asyncio.sleep(ABORT_GRACE_S)
+            raise BrokerSilent(self._trip)
+
     async def _pump(self, client: aiomqtt.Client, loop: asyncio.AbstractEventLoop) -> None:
         """Hand every message to the core; yield to the event loop after ``PUMP_SLICE_S`` of
         work, so HTTP (/livez) stays responsive under a flood."""
@@ -375,6 +535,7 @@ class Plaza:
             if loop.time() >= slice_end:
                 await asyncio.sleep(0)
                 slice_end = loop.time() + PUMP_SLICE_S
+        raise aiomqtt.MqttError("the message stream ended")
 
     def _lost(self) -> None:
         self._client = None

@@ -2,8 +2,9 @@
 
 The reference has no name rule of its own: its names are generated (``adjective-noun-042``,
 names.go:42-58) or the host's short name, and ``-nara-id`` takes anything. A name is also an MQTT
-topic level (``nara/newspaper/{name}``, ``nara/ledger/{name}/request``) and the broker's client id,
-so nara accepts as a name exactly what every generated name and every short host name is made of:
+topic level (``nara/newspaper/{name}``, ``nara/ledger/{name}/request``) and the prefix of the
+broker client id, so nara accepts as a name exactly what every generated name and every short
+host name is made of:
 
     1 to 64 characters, each an ASCII letter, digit, ``-``, ``_`` or ``.``
 

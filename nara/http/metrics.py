@@ -115,6 +115,17 @@ class NaraCollector(Collector):
                 failures.add_metric([reason], n)
             yield failures
             yield CounterMetricFamily(
+                "nara_plaza_watchdog_trips",
+                "Connections torn down because the broker stopped answering.",
+                value=ctx.plaza.watchdog_trips,
+            )
+            silent = ctx.plaza.silent_s()
+            yield GaugeMetricFamily(
+                "nara_plaza_silent_seconds",
+                "Seconds since the broker last said anything (-1 before it ever answered).",
+                value=-1.0 if silent is None else silent,
+            )
+            yield CounterMetricFamily(
                 "nara_mqtt_incoming_overflow",
                 "Plaza messages discarded because the incoming queue was full.",
                 value=_count(getattr(ctx.plaza, "incoming_overflow", 0)),
