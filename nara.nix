@@ -115,6 +115,9 @@ let
         Restart = "on-failure";
         RestartSec = "5s";
         RestartPreventExitStatus = 2; # configuration error: a restart cannot fix it
+        # Every HTTP connection holds a descriptor: room for nara's 2,048-connection cap plus
+        # 192 kept for the plaza, files and /livez (nara/http/server.py).
+        LimitNOFILE = 8192;
 
         DynamicUser = true;
         UMask = "0077";

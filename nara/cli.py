@@ -122,6 +122,7 @@ async def serve(config: Config, identity: Identity, sock: socket.socket) -> int:
     from aiohttp import web
 
     from nara.app import SHUTDOWN_BUDGET_S, build_app
+    from nara.http.server import http_runner
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -143,8 +144,13 @@ async def serve(config: Config, identity: Identity, sock: socket.socket) -> int:
         loop.add_signal_handler(sig, on_signal, sig)
 
     app = build_app(config, identity, build=buildinfo.build_info(), on_fatal=on_fatal)
-    runner = web.AppRunner(
-        app, handle_signals=False, access_log=None, shutdown_timeout=2.0, handler_cancellation=True
+    runner = http_runner(
+        app,
+        config.http_max_connections,
+        handle_signals=False,
+        access_log=None,
+        shutdown_timeout=2.0,
+        handler_cancellation=True,
     )
     await runner.setup()
     site = web.SockSite(runner, sock, shutdown_timeout=2.0)

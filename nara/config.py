@@ -66,6 +66,18 @@ def _seconds_range(low: float, high: float) -> Callable[[str], float]:
     return parse
 
 
+def _rate_range(low: float, high: float) -> Callable[[str], float]:
+    """A finite rate per second within [low, high]: never nan, inf or 1e400."""
+
+    def parse(text: str) -> float:
+        stripped = text.strip()
+        if not _DECIMAL.fullmatch(stripped) or not low <= float(stripped) <= high:
+            raise ValueError(f"must be a number per second from {low:,g} to {high:,g}")
+        return float(stripped)
+
+    return parse
+
+
 def _nara_name(text: str) -> str:
     """Empty means "choose one" (hostname or generated); else the rule of nara/core/names.py."""
     if text == "":
@@ -275,6 +287,20 @@ SETTINGS: tuple[Setting, ...] = (
         group="http",
     ),
     Setting(
+        "http_max_connections",
+        ("http-max-connections",),
+        ("NARA_HTTP_MAX_CONNECTIONS",),
+        0,
+        _int_range(16, 1_000_000),
+        "Most HTTP connections open at once, 16 to 1,000,000, never more than the open-file "
+        "limit minus 192. When full, a new connection closes the oldest idle or half-sent one. "
+        "Idle connections close after 15 s, unfinished request heads after 10 s, and heads "
+        "over 16 KiB are refused.",
+        metavar="N",
+        group="http",
+        default_text="2048",
+    ),
+    Setting(
         "memory_mode",
         ("memory-mode",),
         ("MEMORY_MODE",),
@@ -303,6 +329,28 @@ SETTINGS: tuple[Setting, ...] = (
         "Most other naras kept in the neighbourhood, 2 to 100,000. When it is full, a newcomer "
         "takes the place of a nara that is not ONLINE, or of a recent stranger nobody vouched "
         "for; established naras are never pushed out (docs/security.md).",
+        metavar="N",
+        group="node",
+    ),
+    Setting(
+        "new_naras_per_s",
+        ("new-naras-per-s",),
+        ("NARA_NEW_NARAS_PER_S",),
+        5.0,
+        _rate_range(0.1, 100_000),
+        "Naras never seen before that are admitted per second, 0.1 to 100,000 (a token bucket "
+        "with -new-naras-burst); newcomers beyond it are dropped (rate_limited) until a slot "
+        "frees. Raise it only for a large network starting at once, or a load test.",
+        metavar="N",
+        group="node",
+    ),
+    Setting(
+        "new_naras_burst",
+        ("new-naras-burst",),
+        ("NARA_NEW_NARAS_BURST",),
+        50,
+        _int_range(1, 100_000),
+        "Newcomers admitted at once before -new-naras-per-s applies, 1 to 100,000.",
         metavar="N",
         group="node",
     ),
@@ -388,9 +436,12 @@ class Config:
     http_addr: str = ":8080"
     public_url: str = ""
     base_path: str = ""
+    http_max_connections: int = 0  # 0: MAX_CONNECTIONS_DEFAULT (nara/http/server.py)
     memory_mode: str = "medium"
     ledger_capacity: int = 0
     max_naras: int = 1000
+    new_naras_per_s: float = 5.0
+    new_naras_burst: int = 50
     max_clock_skew: float = 300.0
     missing_after: float = 300.0
     gossip_missing_after: float = 3600.0

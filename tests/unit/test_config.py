@@ -182,8 +182,12 @@ def test_secret_file_must_be_utf8_text_and_not_empty(tmp_path: Path) -> None:
             load([], {"NARA_SOUL_FILE": str(tmp_path / "empty")})
         with pytest.raises(ConfigError, match=r"MQTT_PASS_FILE: .* is empty"):
             load([], {"MQTT_PASS_FILE": str(tmp_path / "empty")})
+    with pytest.raises(ConfigError, match="is not a regular file"):
+        load([], {"NARA_SOUL_FILE": "/dev/zero"})  # never read at all
+    big = tmp_path / "big"
+    big.write_bytes(b"x" * (65 * 1024))
     with pytest.raises(ConfigError, match="larger than 64 KiB"):
-        load([], {"NARA_SOUL_FILE": "/dev/zero"})  # never read to the end
+        load([], {"NARA_SOUL_FILE": str(big)})
     (tmp_path / "bom").write_bytes(b"\xef\xbb\xbfs3cret\r\n")
     assert load([], {"MQTT_PASS_FILE": str(tmp_path / "bom")}).mqtt_pass == "s3cret"
 

@@ -167,3 +167,22 @@ def test_download_instructions_name_the_files_a_release_publishes() -> None:
         assert f"`nara-linux-{arch}`" in guide
     assert "nara-linux-x86_64" not in guide and "nara-linux-aarch64" not in guide
     assert "dist/nara-linux-${TARGETARCH}" in (ROOT / "Dockerfile").read_text()
+
+
+def test_systemd_and_nix_leave_descriptors_for_the_whole_connection_cap() -> None:
+    """HTTP connections finding: under the common 1,024-descriptor limit a flood of half-sent
+    requests took /livez down. The unit and the module set LimitNOFILE= so that the default
+    connection cap is not cut down by the limit and the reserve stays free."""
+    from nara.http.server import FD_RESERVE, MAX_CONNECTIONS_DEFAULT, connection_cap
+
+    unit = (ROOT / "packaging" / "nara.service").read_text()
+    settings = dict(
+        line.split("=", 1) for line in unit.splitlines() if "=" in line and not line.startswith("#")
+    )
+    unit_limit = int(settings["LimitNOFILE"])
+    module = (ROOT / "nara.nix").read_text()
+    match = re.search(r"^\s*LimitNOFILE = (\d+);", module, re.M)
+    assert match, "nara.nix serviceConfig sets no LimitNOFILE"
+    for limit in (unit_limit, int(match.group(1))):
+        assert limit >= MAX_CONNECTIONS_DEFAULT + FD_RESERVE
+        assert connection_cap(limit, 0) == MAX_CONNECTIONS_DEFAULT
