@@ -45,6 +45,8 @@ def build_app(
     settings = NodeSettings(
         ledger_capacity=config.effective_ledger_capacity,
         max_naras=config.max_naras,
+        new_naras_per_s=config.new_naras_per_s,
+        new_naras_burst=config.new_naras_burst,
         clock_skew_s=config.max_clock_skew,
         missing_after_s=config.missing_after,
         gossip_missing_after_s=config.gossip_missing_after,
