@@ -182,7 +182,11 @@ BOB_WITH_ALICE_SOUL = ["-name", "bob", "-soul", ALICE_SOUL.text]
             {"MQTT_PASS": "hunter2", "MQTT_PASS_FILE": "/etc/hostname"},
             ["MQTT_PASS", "MQTT_PASS_FILE"],
         ),
-        (["-name", "alice"], {"NARA_SOUL_FILE": "/dev/zero"}, ["NARA_SOUL_FILE", "not a regular file"]),
+        (
+            ["-name", "alice"],
+            {"NARA_SOUL_FILE": "/dev/zero"},
+            ["NARA_SOUL_FILE", "not a regular file"],
+        ),
     ],
     ids=[
         "unknown-flag",
