@@ -25,12 +25,14 @@ from nara.core.payloads import (
     PAYLOAD_TYPES,
     SOCIAL_TYPES,
     SVC_CHAU,
+    SVC_CHECKPOINT,
     SVC_HEY_THERE,
     SVC_OBSERVATION,
     SVC_PING,
     SVC_SEEN,
     SVC_SOCIAL,
     Chau,
+    Checkpoint,
     HeyThere,
     Observation,
     Payload,
@@ -50,12 +52,14 @@ __all__ = [
     "PAYLOAD_TYPES",
     "SOCIAL_TYPES",
     "SVC_CHAU",
+    "SVC_CHECKPOINT",
     "SVC_HEY_THERE",
     "SVC_OBSERVATION",
     "SVC_PING",
     "SVC_SEEN",
     "SVC_SOCIAL",
     "Chau",
+    "Checkpoint",
     "HeyThere",
     "Observation",
     "Payload",
@@ -154,7 +158,7 @@ class SyncEvent:
         p = self.payload
         if isinstance(p, HeyThere | Chau):
             names: tuple[str, ...] = (p.from_,)
-        elif isinstance(p, Seen | Observation):
+        elif isinstance(p, Seen | Observation | Checkpoint):
             names = (p.subject,)
         elif isinstance(p, Social):
             names = (p.actor, p.target)
@@ -179,6 +183,8 @@ class SyncEvent:
             pairs = ((p.subject, state),)
         elif isinstance(p, Social):
             pairs = ((p.actor, ONLINE),)
+        elif isinstance(p, Checkpoint):
+            pairs = ()  # a snapshot of the past says nothing about now
         else:
             pairs = ((p.observer, ONLINE), (p.target, ONLINE))
         return tuple((n, s) for n, s in pairs if n and s)
@@ -198,6 +204,9 @@ def _ui(p: Payload) -> UI | None:
         return {"icon": icon, "text": f"{p.actor} → {p.target}", "detail": p.reason}
     if isinstance(p, Seen):
         return {"icon": "👀", "text": f"{p.observer} spotted {p.subject}", "detail": f"via {p.via}"}
+    if isinstance(p, Checkpoint):
+        detail = f"restarts: {p.restarts}, {len(p.voter_ids)} voters"
+        return {"icon": "📸", "text": f"checkpoint for {p.subject}", "detail": detail}
     if isinstance(p, Ping):
         return {"icon": "🏓", "text": f"{p.observer} pinged {p.target}", "detail": f"{p.rtt:.1f}ms"}
     if p.type == OBS_RESTART:

@@ -13,7 +13,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Final, Self
 
-from nara.core.gojson import INT64, UINT64, field_bool, field_float, field_int, field_str
+from nara.core.gojson import (
+    INT64,
+    UINT64,
+    field_bool,
+    field_float,
+    field_int,
+    field_list,
+    field_obj,
+    field_str,
+)
 
 SVC_HEY_THERE: Final = "hey-there"
 SVC_CHAU: Final = "chau"
@@ -21,6 +30,7 @@ SVC_SOCIAL: Final = "social"
 SVC_OBSERVATION: Final = "observation"
 SVC_SEEN: Final = "seen"
 SVC_PING: Final = "ping"
+SVC_CHECKPOINT: Final = "checkpoint"
 
 ONLINE: Final = "ONLINE"
 OFFLINE: Final = "OFFLINE"
@@ -248,7 +258,101 @@ class Ping(_Codec):
         return bool(self.observer and self.target) and self.rtt > 0
 
 
-Payload = HeyThere | Chau | Observation | Social | Seen | Ping
+@dataclass(frozen=True)
+class Checkpoint:
+    """``checkpoint`` payload: a snapshot of a nara's Trinity that voters signed
+    (checkpoint_types.go:26-47). Times in seconds. ``voter_ids[i]`` signed ``signatures[i]``, each
+    over the attestation string the voter would have signed (nara.core.checkpoints.messages).
+
+    Only the Trinity of ``observation`` is read: it is all that the id and the signatures cover.
+    """
+
+    SVC: ClassVar[str] = SVC_CHECKPOINT
+    KEY: ClassVar[str] = "checkpoint"
+    version: int
+    subject: str
+    subject_id: str
+    previous_checkpoint_id: str
+    restarts: int
+    total_uptime: int
+    start_time: int
+    as_of_time: int
+    round: int
+    voter_ids: tuple[str, ...] = ()
+    signatures: tuple[str, ...] = ()
+
+    def content_string(self) -> str:
+        """v1 ``checkpoint:{id}:...``; v2 adds the previous checkpoint id (``id`` is the subject's
+        nara ID, or its name when the ID is empty)."""
+        who = self.subject_id or self.subject
+        trinity = f"{self.as_of_time}:{self.start_time}:{self.restarts}:{self.total_uptime}"
+        if self.version in (0, 1):
+            return f"checkpoint:{who}:{trinity}"
+        return f"checkpoint:v2:{who}:{trinity}:{self.previous_checkpoint_id}"
+
+    def is_valid(self) -> bool:
+        return (
+            bool(self.subject)
+            and self.as_of_time > 0
+            and self.restarts >= 0
+            and self.total_uptime >= 0
+            and len(self.voter_ids) == len(self.signatures)
+        )
+
+    def observation_json(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for key, value in (
+            ("restarts", self.restarts),
+            ("total_uptime", self.total_uptime),
+            ("start_time", self.start_time),
+        ):
+            if value:  # NaraObservation is all omitempty
+                out[key] = value
+        return out
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "version": self.version,
+            "subject": self.subject,
+            "subject_id": self.subject_id,
+        }
+        if self.previous_checkpoint_id:
+            out["previous_checkpoint_id"] = self.previous_checkpoint_id
+        out["observation"] = self.observation_json()
+        out["as_of_time"] = self.as_of_time
+        out["round"] = self.round
+        if self.voter_ids:
+            out["voter_ids"] = list(self.voter_ids)
+        if self.signatures:
+            out["signatures"] = list(self.signatures)
+        return out
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, object]) -> Checkpoint:
+        obs = field_obj(d, "observation") or {}
+        return cls(
+            version=field_int(d, "version", bounds=INT64),
+            subject=field_str(d, "subject", required=True),
+            subject_id=field_str(d, "subject_id"),
+            previous_checkpoint_id=field_str(d, "previous_checkpoint_id"),
+            restarts=field_int(obs, "restarts", bounds=INT64),
+            total_uptime=field_int(obs, "total_uptime", bounds=INT64),
+            start_time=field_int(obs, "start_time", bounds=INT64),
+            as_of_time=field_int(d, "as_of_time", bounds=INT64, required=True),
+            round=field_int(d, "round", bounds=INT64),
+            voter_ids=_strings(d, "voter_ids"),
+            signatures=_strings(d, "signatures"),
+        )
+
+
+def _strings(d: Mapping[str, object], key: str) -> tuple[str, ...]:
+    items = field_list(d, key) or []
+    if not all(isinstance(v, str) for v in items):
+        raise ValueError(f"{key}: expected an array of strings")
+    return tuple(str(v) for v in items)
+
+
+Payload = HeyThere | Chau | Observation | Social | Seen | Ping | Checkpoint
 PAYLOAD_TYPES: Final[dict[str, type[Payload]]] = {
-    p.SVC: p for p in (HeyThere, Chau, Observation, Social, Seen, Ping)
+    p.SVC: p for p in (HeyThere, Chau, Observation, Social, Seen, Ping, Checkpoint)
 }

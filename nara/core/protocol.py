@@ -14,7 +14,9 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
+from nara.core import checkpoints as cps
 from nara.core import wire
+from nara.core.checkpoints import CheckpointBook, Trinity
 from nara.core.events import (
     SVC_CHAU,
     SVC_HEY_THERE,
@@ -32,6 +34,8 @@ from nara.core.howdy import Coordinators
 from nara.core.identity import Identity
 from nara.core.ledger import Entry, Ledger
 from nara.core.names import valid_name
+from nara.core.observations import ObservationBook, derive
+from nara.core.payloads import Checkpoint
 from nara.core.projections.neighbourhood import Neighbour, Neighbourhood
 from nara.core.projections.online import MISSING, OFFLINE, ONLINE, OnlineStatusProjection
 from nara.core.ratelimit import TokenBucket
@@ -55,6 +59,14 @@ HOWDY_SIGNATURES_KEPT = 4096  # recent howdy signatures, to drop replays
 # sender-side limit) and a newspaper at most every 30 s; we accept a little faster than that.
 PEER_HEY_THERE_GAP_S = 4
 PEER_NEWSPAPER_GAP_S = 5
+# Tiered pruning (neighbourhood_pruning.go:19-113): ages from first seen, silences from last seen.
+NEWCOMER_AGE_S = 2 * 86400
+VETERAN_AGE_S = 30 * 86400
+NEWCOMER_TIMEOUT_S = 24 * 3600
+ESTABLISHED_TIMEOUT_S = 7 * 86400
+ZOMBIE_AFTER_S = 3600
+VOTE_JITTER_S = (0.0, 3.0)  # checkpoint_service.go:401-406
+LATE_MEETING_S = 60  # we met a nara this soon after our own start: we may have met it late
 
 
 def subscriptions(name: str) -> list[str]:
@@ -65,6 +77,7 @@ def subscriptions(name: str) -> list[str]:
         TOPIC_HOWDY,
         TOPIC_NEWSPAPER_PREFIX + "#",
         f"nara/ledger/{name}/request",
+        *cps.TOPICS,
     ]
 
 
@@ -121,6 +134,14 @@ class NodeSettings:
     missing_after_s: float = 300.0
     gossip_missing_after_s: float = 3600.0
     memory_mode: str = "medium"
+    # Checkpoints (checkpoint_service.go:27-33): propose at most once per interval, with at least
+    # ``checkpoint_min_voters`` + 1 other naras ONLINE; finalize after the vote window.
+    checkpoint_interval_s: float = 86400.0
+    checkpoint_check_s: float = 900.0
+    checkpoint_vote_window_s: float = 60.0
+    checkpoint_min_voters: int = cps.MIN_VOTERS
+    checkpoint_vote_after_s: float = 60.0  # no votes while we have run for less than this
+    prune_every_s: float = 300.0
     public_url: str = ""
     hostname: str = ""
 
@@ -174,6 +195,13 @@ class Node:
         self._deadlines: list[tuple[int, str]] = []  # (ns, name): MISSING re-checks
         self._howdy_signatures: OrderedDict[str, None] = OrderedDict()
         self.revision = 0  # bumped whenever what the views show may have changed
+        self.start_ns = start_ns
+        self.observations = ObservationBook()
+        self.checkpoints = CheckpointBook()
+        self.checkpoints.last_own_ns = start_ns  # wait a full interval before proposing
+        self._checkpoint_check_at = start_ns + int(settings.checkpoint_check_s * NS)
+        self._votes_due: list[tuple[int, bytes]] = []
+        self._prune_at = start_ns + int(settings.prune_every_s * NS)
 
     # ---- inputs -------------------------------------------------------------------------------
 
@@ -205,6 +233,12 @@ class Node:
             return self._on_newspaper(topic, payload, now)
         if topic == f"nara/ledger/{self.name}/request":
             return self._on_ledger_request(topic, payload, now)
+        if topic == cps.TOPIC_FINAL:
+            return self._on_final(payload, now)
+        if topic == cps.TOPIC_PROPOSE:
+            return self._on_proposal(payload, now)
+        if topic == cps.TOPIC_VOTE:
+            return self._on_vote(payload, now)
         return [Dropped(topic, "unknown_topic", "no handler for this topic")]
 
     def tick(self, now: int, sensors: Sensors) -> list[Command]:
@@ -233,6 +267,10 @@ class Node:
                 else:
                     self.counters["howdys_skipped"] += 1
         out += self._maintain_due(now)
+        out += self._checkpoint_tick(now)
+        if now >= self._prune_at:
+            self._prune_at = now + int(self.settings.prune_every_s * NS)
+            out += self._prune(now)
         if out:
             self.revision += 1
         return out
@@ -446,9 +484,295 @@ class Node:
 
     def _forget(self, name: str) -> None:
         self.neighbourhood.remove(name)
+        self.observations.forget(name)
+        self.checkpoints.forget(name)
         self.projection.forget(name)
         self.me.peer_buzz.set(name, None)
         self.howdys.forget(name)
+
+    # ---- checkpoints (nara.core.checkpoints) --------------------------------------------------
+
+    def trinity(self, name: str, now: int) -> Trinity:
+        """Restarts, total uptime and first seen of ``name`` by the reference's rules, on top of
+        the latest verified checkpoint (nara.core.observations)."""
+        cp = self.checkpoints.latest_checkpoint(name)
+        return Trinity(*derive(self.observations, name, cp, now // NS))
+
+    def own_trinity(self, now: int) -> Trinity:
+        """What we propose about ourselves: our own restart count and first start (the state
+        directory's), and the uptime the network agreed on last; uptime grows in the network's
+        eyes only through status-change observations, as in the reference."""
+        cp = self.checkpoints.latest_checkpoint(self.name)
+        restarts = max(self.me.restarts, cp.restarts if cp is not None else 0)
+        uptime = cp.total_uptime if cp is not None else 0
+        return Trinity(restarts, uptime, self.me.start_time())
+
+    def key_for_id(self, nara_id: str) -> str | None:
+        """The key we hold for a nara ID; None when unknown or claimed by two roster entries
+        (an ID is self-declared, so a claimed ID must not borrow another nara's key)."""
+        if not nara_id:
+            return None
+        if nara_id == self.identity.nara_id:
+            return self.identity.public_key
+        found: str | None = None
+        for n in self.neighbourhood.values():
+            if n.nara_id == nara_id and n.public_key:
+                if found is not None and found != n.public_key:
+                    return None
+                found = n.public_key
+        return found
+
+    def _known_key(self, name: str, nara_id: str) -> str | None:
+        """The key of ``name`` when it is in the roster under ``nara_id`` (or ourselves)."""
+        if name == self.name:
+            return self.identity.public_key if nara_id == self.identity.nara_id else None
+        entry = self.neighbourhood.get(name)
+        if entry is None or not entry.public_key:
+            return None
+        if entry.nara_id and entry.nara_id != nara_id:
+            return None
+        return entry.public_key
+
+    def _on_final(self, payload: bytes, now: int) -> list[Command]:
+        topic = cps.TOPIC_FINAL
+        decoded = cps.decode_final(payload)
+        if isinstance(decoded, wire.Dropped):
+            return [Dropped(topic, decoded.reason.value, decoded.detail)]
+        cp = decoded.payload
+        assert isinstance(cp, Checkpoint)
+        skew = self.settings.clock_skew_s * NS
+        if abs(decoded.ts - now) > skew or abs(cp.as_of_time * NS - decoded.ts) > skew:
+            return [_drop(topic, wire.DropReason.CLOCK_SKEW, f"checkpoint for {cp.subject}")]
+        if cp.subject == self.name:
+            if self.checkpoints.holds(decoded.id, self.name):
+                self.counters["own_echoes"] += 1
+                return []
+            if cp.subject_id != self.identity.nara_id:
+                return [_drop(topic, wire.DropReason.IMPERSONATION, "a checkpoint for our name")]
+        else:
+            entry = self.neighbourhood.get(cp.subject)
+            if entry is None:
+                return [_drop(topic, wire.DropReason.UNKNOWN_SUBJECT, f"{cp.subject}")]
+            if entry.nara_id and cp.subject_id != entry.nara_id:
+                return [_drop(topic, wire.DropReason.KEY_MISMATCH, f"{cp.subject} has another id")]
+        result = self.checkpoints.verify(decoded, self.key_for_id, now)
+        if isinstance(result, tuple):
+            return [_drop(topic, result[0], result[1])]
+        return self._store_final(result, now)
+
+    def _store_final(self, stored: cps.Stored, now: int) -> list[Command]:
+        self.checkpoints.store(stored)
+        self.counters["checkpoints_stored"] += 1
+        cp = stored.checkpoint
+        entry = self.neighbourhood.get(cp.subject)
+        if entry is not None:  # the network's figures become the baseline of ours
+            derived = self.trinity(cp.subject, now)
+            entry.restarts = max(entry.restarts, derived.restarts)
+            if cp.start_time > 0 and (not entry.start_time or cp.start_time < entry.start_time):
+                entry.start_time = cp.start_time
+        out = self._append(stored.event, at=now)
+        out.append(
+            Note(
+                "info",
+                f"stored checkpoint for {cp.subject} ({stored.verified_count}/"
+                f"{len(stored.voters)} signatures verified, chain {stored.chain})",
+            )
+        )
+        return out
+
+    def _on_proposal(self, payload: bytes, now: int) -> list[Command]:
+        topic = cps.TOPIC_PROPOSE
+        decoded = cps.decode_proposal(payload)
+        if isinstance(decoded, wire.Dropped):
+            return [Dropped(topic, decoded.reason.value, decoded.detail)]
+        att = decoded.attestation
+        subject = att.subject
+        if subject == self.name:
+            pending = self.checkpoints.pending
+            if pending is not None and pending.proposal.attestation.signature == att.signature:
+                self.counters["own_echoes"] += 1
+                return []
+            return [_drop(topic, wire.DropReason.IMPERSONATION, "a proposal in our name")]
+        key = self._known_key(subject, att.subject_id)
+        if key is None:
+            return [_drop(topic, wire.DropReason.UNKNOWN_SENDER, f"proposal from {subject}")]
+        if not att.verify(key):
+            return [_drop(topic, wire.DropReason.BAD_SIGNATURE, f"proposal from {subject}")]
+        if att.version < 2:
+            return [_drop(topic, wire.DropReason.INVALID_EVENT, "a v1 proposal")]
+        if abs(att.as_of_time * NS - now) > self.settings.clock_skew_s * NS:
+            return [_drop(topic, wire.DropReason.CLOCK_SKEW, f"proposal from {subject}")]
+        answered = (att.as_of_time, decoded.round)
+        if self.checkpoints.voted.get(subject) == answered:
+            return [_drop(topic, wire.DropReason.REPLAY, f"proposal from {subject} again")]
+        self.checkpoints.voted[subject] = answered
+        return self._vote_on(decoded, now)
+
+    def _vote_on(self, proposal: cps.Proposal, now: int) -> list[Command]:
+        """Approve (sign their values) when ours are within the reference's tolerances, else
+        sign our own values, or abstain when our view cannot be trusted: we have just started,
+        or we met the subject right after our own start with no checkpoint of it (we may have
+        met it late, so our first-seen would only be our own start)."""
+        att = proposal.attestation
+        subject = att.subject
+        if now - self.start_ns < self.settings.checkpoint_vote_after_s * NS:
+            return self._abstain(subject, "booting")
+        ours = self.trinity(subject, now)
+        approved = cps.within(att.values, ours)
+        entry = self.neighbourhood.get(subject)
+        late = entry is None or entry.first_seen_ns - self.start_ns < LATE_MEETING_S * NS
+        if not approved and late and self.checkpoints.latest(subject) is None:
+            return self._abstain(subject, "unsure")
+        vote_att = cps.Attestation(
+            version=2,
+            subject=subject,
+            subject_id=att.subject_id,
+            values=att.values if approved else ours,
+            attester=self.name,
+            attester_id=self.identity.nara_id,
+            last_seen_checkpoint_id=self.checkpoints.latest_id(subject),
+            as_of_time=att.as_of_time,
+        ).signed(self.key)
+        vote = cps.Vote(vote_att, att.as_of_time, proposal.round, approved)
+        self._votes_due.append((now + self._jitter(VOTE_JITTER_S), vote.to_json()))
+        self.counters["checkpoint_votes"] += 1
+        word = "approve" if approved else "our own values"
+        return [Note("debug", f"checkpoint vote for {subject} round {proposal.round}: {word}")]
+
+    def _abstain(self, subject: str, why: str) -> list[Command]:
+        self.counters["checkpoint_abstains"] += 1
+        self.counters[f"checkpoint_abstains_{why}"] += 1
+        return [Note("debug", f"checkpoint: abstaining on {subject} ({why})")]
+
+    def _on_vote(self, payload: bytes, now: int) -> list[Command]:
+        topic = cps.TOPIC_VOTE
+        decoded = cps.decode_vote(payload)
+        if isinstance(decoded, wire.Dropped):
+            return [Dropped(topic, decoded.reason.value, decoded.detail)]
+        att = decoded.attestation
+        pending = self.checkpoints.pending
+        if att.subject != self.name or pending is None or pending.finalized:
+            return []  # someone else's round, or a late vote: nothing to do, nothing wrong
+        if att.attester_id == self.identity.nara_id or att.attester == self.name:
+            return [_drop(topic, wire.DropReason.IMPERSONATION, "a vote in our name")]
+        key = self._known_key(att.attester, att.attester_id)
+        if key is None:
+            return [_drop(topic, wire.DropReason.UNKNOWN_SENDER, f"vote from {att.attester}")]
+        if not att.verify(key):
+            return [_drop(topic, wire.DropReason.BAD_SIGNATURE, f"vote from {att.attester}")]
+        if att.version < 2:
+            return [_drop(topic, wire.DropReason.INVALID_EVENT, "a v1 vote")]
+        if att.subject_id != self.identity.nara_id:
+            return [_drop(topic, wire.DropReason.INVALID_EVENT, "a vote about another id")]
+        if self.checkpoints.add_vote(decoded, self.settings.checkpoint_min_voters):
+            return self._finalize(now)
+        return []
+
+    def _checkpoint_tick(self, now: int) -> list[Command]:
+        out: list[Command] = []
+        if self._votes_due:
+            due = [body for at, body in self._votes_due if at <= now]
+            self._votes_due = [(at, body) for at, body in self._votes_due if at > now]
+            if self.t.connected:
+                out += [Publish(cps.TOPIC_VOTE, body, qos=1) for body in due]
+        pending = self.checkpoints.pending
+        if pending is not None and not pending.finalized and now >= pending.expires_ns:
+            out += self._finalize(now)
+        if now >= self._checkpoint_check_at:
+            self._checkpoint_check_at = now + int(self.settings.checkpoint_check_s * NS)
+            out += self._maybe_propose(now)
+        return out
+
+    def _maybe_propose(self, now: int) -> list[Command]:
+        """At most once per interval, only with enough naras ONLINE (:167-201)."""
+        s = self.settings
+        if (
+            not self.t.connected
+            or now - self.checkpoints.last_own_ns < s.checkpoint_interval_s * NS
+        ):
+            return []
+        pending = self.checkpoints.pending
+        if pending is not None and not pending.finalized:
+            return []
+        online = sum(1 for n in self.neighbourhood.values() if n.online == ONLINE)
+        if online < s.checkpoint_min_voters + 1:
+            return [Note("debug", f"checkpoint: {online} naras online, not proposing")]
+        return self._propose(self.own_trinity(now), 1, now)
+
+    def _propose(self, values: Trinity, round_: int, now: int) -> list[Command]:
+        window = int(self.settings.checkpoint_vote_window_s * NS)
+        proposal = self.checkpoints.propose(
+            self.key, self.name, self.identity.nara_id, values, round_, now, window
+        )
+        return [
+            Publish(cps.TOPIC_PROPOSE, proposal.to_json(), qos=1),
+            Note("info", f"proposed checkpoint round {round_} (restarts={values.restarts})"),
+        ]
+
+    def _finalize(self, now: int) -> list[Command]:
+        """Consensus of the votes, else round 2 with their trimmed means, else wait an interval."""
+        pending = self.checkpoints.pending
+        if pending is None or pending.finalized:
+            return []
+        pending.finalized = True
+        cp = self.checkpoints.consensus(
+            self.settings.checkpoint_min_voters,
+            lambda voter: self.trinity(voter, now).total_uptime,
+        )
+        if cp is not None:
+            self.checkpoints.last_own_ns = now
+            event = cps.final_event(cp, now)
+            result = self.checkpoints.verify(event, self.key_for_id, now)
+            if isinstance(result, tuple):
+                return [Note("warning", f"checkpoint: our own final fails ({result[1]})")]
+            out = self._store_final(result, now)
+            if self.t.connected:
+                out.append(Publish(cps.TOPIC_FINAL, event.to_json(), qos=1))
+            return out
+        values = self.checkpoints.round2_values() if pending.round == 1 else None
+        if values is not None:
+            return self._propose(values, 2, now)
+        self.checkpoints.last_own_ns = now
+        return [Note("info", f"checkpoint round {pending.round} found no consensus")]
+
+    # ---- pruning --------------------------------------------------------------------------------
+
+    def _prune(self, now: int) -> list[Command]:
+        """Tiered pruning (neighbourhood_pruning.go:19-113): never an ONLINE nara; zombies (never
+        seen, first seen over an hour ago; or nothing known at all); newcomers (first seen under
+        2 days ago) after 24 h of silence; established (under 30 days) after 7 days; veterans
+        never. The roster's hard cap (``max_naras``) applies on admission, after these."""
+        now_s = now // NS
+        gone: dict[str, list[str]] = {"zombies": [], "newcomers": [], "established": []}
+        for n in list(self.neighbourhood.values()):
+            if n.online == ONLINE:
+                continue
+            age = now_s - n.start_time if n.start_time else 0
+            if not n.last_seen:
+                if (n.start_time and age > ZOMBIE_AFTER_S) or (
+                    not n.start_time and n.status is None
+                ):
+                    gone["zombies"].append(n.name)
+                continue
+            silent = now_s - n.last_seen
+            if age < NEWCOMER_AGE_S and silent > NEWCOMER_TIMEOUT_S:
+                gone["newcomers"].append(n.name)
+            elif NEWCOMER_AGE_S <= age < VETERAN_AGE_S and silent > ESTABLISHED_TIMEOUT_S:
+                gone["established"].append(n.name)
+        total = 0
+        for tier, names in gone.items():
+            for name in names:
+                self._forget(name)
+            self.counters[f"pruned_{tier}"] += len(names)
+            total += len(names)
+        if not total:
+            return []
+        return [
+            Note(
+                "info",
+                f"pruned {total} naras: " + ", ".join(f"{len(v)} {k}" for k, v in gone.items()),
+            )
+        ]
 
     # ---- helpers ------------------------------------------------------------------------------
 
@@ -460,6 +784,7 @@ class Node:
         if entry is None:
             return []
         self.projection.apply(event, at)
+        self.observations.record(event)
         return [Appended(entry)]
 
     def _key_gate(self, topic: str, name: str, key: str) -> Dropped | list[Command]:

@@ -83,6 +83,9 @@ class DropReason(enum.StrEnum):
     RATE_LIMITED = "rate_limited"  # over the budget for new naras or ledger requests
     ROSTER_FULL = "roster_full"  # no room for a new nara and nobody evictable
     IMPERSONATION = "impersonation"  # a message in our own name that we did not send
+    CHECKPOINT_SHORT = "checkpoint_short"  # a final with fewer signatures than a quorum (5)
+    CHECKPOINT_UNVERIFIED = "checkpoint_unverified"  # fewer than 2 verify against keys we know
+    UNKNOWN_SUBJECT = "unknown_subject"  # a checkpoint about a nara not in our roster
 
 
 @dataclass(frozen=True)

@@ -60,13 +60,17 @@ def connect_and_announce(n: Node, now: int) -> list[Command]:
 
 
 def test_subscriptions_cover_the_must_topics() -> None:
-    """Spec §8 Must 3: hey_there, chau, howdy, newspaper/#, plus our ledger request topic."""
+    """Spec §8 Must 3: hey_there, chau, howdy, newspaper/#, our ledger request topic, and the
+    three checkpoint topics (§2.3)."""
     assert subscriptions("jojo") == [
         "nara/plaza/hey_there",
         "nara/plaza/chau",
         "nara/plaza/howdy",
         "nara/newspaper/#",
         "nara/ledger/jojo/request",
+        "nara/checkpoint/propose",
+        "nara/checkpoint/vote",
+        "nara/checkpoint/final",
     ]
 
 

@@ -101,6 +101,9 @@ def test_drop_reasons_are_prometheus_label_values() -> None:
         "rate_limited",
         "roster_full",
         "impersonation",
+        "checkpoint_short",
+        "checkpoint_unverified",
+        "unknown_subject",
     ]
 
 

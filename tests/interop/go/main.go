@@ -10,6 +10,7 @@
 //
 //	naragowire decode   {"kind":"hey_there|chau|newspaper|howdy|ledger_request|ledger_response|status","raw":"<b64>"}
 //	naragowire encode   {"kind":"newspaper|hey_there|chau|howdy|ledger_request|float|string", ...}
+//	naragowire checkpoint {"op":"make|verify", ...}  proposals, votes and finals (§2.3, §3.6)
 //	naragowire version  prints runtime.Version()
 package main
 
@@ -642,6 +643,214 @@ func encodeOne(in encodeIn) encodeOut {
 	return out
 }
 
+// ---- checkpoint mode (spec §2.3 "checkpoint propose / vote / final", §3.3, §3.6) ----------
+
+// Trinity is the part of NaraObservation a checkpoint carries (all omitempty, §4.3).
+type Trinity struct {
+	Restarts    int64 `json:"restarts,omitempty"`
+	TotalUptime int64 `json:"total_uptime,omitempty"`
+	StartTime   int64 `json:"start_time,omitempty"`
+}
+
+// Attestation: field order and tags as §2.3 shows them; last_seen_checkpoint_id omitempty.
+type Attestation struct {
+	Version              int     `json:"version"`
+	Subject              string  `json:"subject"`
+	SubjectID            string  `json:"subject_id"`
+	Observation          Trinity `json:"observation"`
+	Attester             string  `json:"attester"`
+	AttesterID           string  `json:"attester_id"`
+	LastSeenCheckpointID string  `json:"last_seen_checkpoint_id,omitempty"`
+	AsOfTime             int64   `json:"as_of_time"`
+	Signature            string  `json:"signature"`
+}
+
+// Proposal embeds the attestation (flattened by encoding/json) plus the round.
+type Proposal struct {
+	Attestation
+	Round int `json:"round"`
+}
+
+// Vote embeds the attestation plus its context.
+type Vote struct {
+	Attestation
+	ProposalTS int64 `json:"proposal_ts"`
+	Round      int   `json:"round"`
+	Approved   bool  `json:"approved"`
+}
+
+// CheckpointPayload is the final's payload (§3.3 row "checkpoint").
+type CheckpointPayload struct {
+	Version              int      `json:"version"`
+	Subject              string   `json:"subject"`
+	SubjectID            string   `json:"subject_id"`
+	PreviousCheckpointID string   `json:"previous_checkpoint_id,omitempty"`
+	Observation          Trinity  `json:"observation"`
+	AsOfTime             int64    `json:"as_of_time"`
+	Round                int      `json:"round"`
+	VoterIDs             []string `json:"voter_ids,omitempty"`
+	Signatures           []string `json:"signatures,omitempty"`
+}
+
+// FinalEvent is the SyncEvent envelope of svc "checkpoint", unsigned.
+type FinalEvent struct {
+	ID         string             `json:"id"`
+	Timestamp  int64              `json:"ts"`
+	Service    string             `json:"svc"`
+	Checkpoint *CheckpointPayload `json:"checkpoint"`
+}
+
+func attestationString(version int, attesterID, subjectID string, asOf int64, t Trinity, lastSeen string) string {
+	if version == 0 {
+		version = 1
+	}
+	s := fmt.Sprintf("attestation:v%d:%s:%s:%d:%d:%d:%d", version, attesterID, subjectID, asOf, t.Restarts, t.TotalUptime, t.StartTime)
+	if version == 1 {
+		return s
+	}
+	return s + ":" + lastSeen
+}
+
+func checkpointContent(p *CheckpointPayload) string {
+	id := p.SubjectID
+	if id == "" {
+		id = p.Subject
+	}
+	o := p.Observation
+	if p.Version == 0 || p.Version == 1 {
+		return fmt.Sprintf("checkpoint:%s:%d:%d:%d:%d", id, p.AsOfTime, o.StartTime, o.Restarts, o.TotalUptime)
+	}
+	return fmt.Sprintf("checkpoint:v2:%s:%d:%d:%d:%d:%s", id, p.AsOfTime, o.StartTime, o.Restarts, o.TotalUptime, p.PreviousCheckpointID)
+}
+
+type checkpointIn struct {
+	Op        string            `json:"op"` // "make" or "verify"
+	Seeds     []string          `json:"seeds_hex"`
+	IDs       []string          `json:"ids"`
+	Names     []string          `json:"names"`
+	Subject   string            `json:"subject"`
+	SubjectID string            `json:"subject_id"`
+	Values    Trinity           `json:"values"`
+	AsOf      int64             `json:"as_of"`
+	TS        int64             `json:"ts"`
+	Previous  string            `json:"previous"`
+	Proposal  []byte            `json:"proposal"`
+	Votes     [][]byte          `json:"votes"`
+	Final     []byte            `json:"final"`
+	Keys      map[string]string `json:"keys"` // nara ID -> b64 public key
+}
+
+type checkpointOut struct {
+	Error        string   `json:"error,omitempty"`
+	Proposal     []byte   `json:"proposal,omitempty"`
+	Votes        [][]byte `json:"votes,omitempty"`
+	Final        []byte   `json:"final,omitempty"`
+	ProposalOK   bool     `json:"proposal_ok"`
+	VotesOK      []bool   `json:"votes_ok"`
+	FinalIDOK    bool     `json:"final_id_ok"`
+	FinalValid   int      `json:"final_valid"`
+	RoundtripsOK bool     `json:"roundtrips_ok"`
+}
+
+func checkpointOne(in checkpointIn) (out checkpointOut) {
+	fail := func(err error) checkpointOut { out.Error = err.Error(); return out }
+	if in.Op == "make" {
+		// seeds[0] is the proposer (the subject); the others vote and approve.
+		if len(in.Seeds) != len(in.IDs) || len(in.Seeds) != len(in.Names) || len(in.Seeds) < 2 {
+			return fail(errors.New("seeds, ids and names must match"))
+		}
+		priv, _, err := keyFromSeed(in.Seeds[0])
+		if err != nil {
+			return fail(err)
+		}
+		att := Attestation{Version: 2, Subject: in.Subject, SubjectID: in.SubjectID, Observation: in.Values,
+			Attester: in.Subject, AttesterID: in.SubjectID, LastSeenCheckpointID: in.Previous, AsOfTime: in.AsOf}
+		att.Signature = sign(priv, []byte(attestationString(2, att.AttesterID, att.SubjectID, att.AsOfTime, att.Observation, att.LastSeenCheckpointID)))
+		if out.Proposal, err = marshal(Proposal{Attestation: att, Round: 1}); err != nil {
+			return fail(err)
+		}
+		final := &CheckpointPayload{Version: 2, Subject: in.Subject, SubjectID: in.SubjectID, PreviousCheckpointID: in.Previous,
+			Observation: in.Values, AsOfTime: in.AsOf, Round: 1,
+			VoterIDs: []string{in.SubjectID}, Signatures: []string{att.Signature}}
+		for i := 1; i < len(in.Seeds); i++ {
+			vpriv, _, err := keyFromSeed(in.Seeds[i])
+			if err != nil {
+				return fail(err)
+			}
+			v := Attestation{Version: 2, Subject: in.Subject, SubjectID: in.SubjectID, Observation: in.Values,
+				Attester: in.Names[i], AttesterID: in.IDs[i], LastSeenCheckpointID: in.Previous, AsOfTime: in.AsOf}
+			v.Signature = sign(vpriv, []byte(attestationString(2, v.AttesterID, v.SubjectID, v.AsOfTime, v.Observation, v.LastSeenCheckpointID)))
+			raw, err := marshal(Vote{Attestation: v, ProposalTS: in.AsOf, Round: 1, Approved: true})
+			if err != nil {
+				return fail(err)
+			}
+			out.Votes = append(out.Votes, raw)
+			final.VoterIDs = append(final.VoterIDs, v.AttesterID)
+			final.Signatures = append(final.Signatures, v.Signature)
+		}
+		ev := FinalEvent{Timestamp: in.TS, Service: "checkpoint", Checkpoint: final}
+		ev.ID = computeID(ev.Timestamp, ev.Service, checkpointContent(final))
+		if out.Final, err = marshal(ev); err != nil {
+			return fail(err)
+		}
+		return out
+	}
+	if in.Op != "verify" {
+		return fail(fmt.Errorf("unknown op %q", in.Op))
+	}
+	out.RoundtripsOK = true
+	same := func(raw []byte, v interface{}) {
+		b, err := marshal(v)
+		if err != nil || !bytes.Equal(b, raw) {
+			out.RoundtripsOK = false
+		}
+	}
+	if len(in.Proposal) > 0 {
+		var p Proposal
+		if err := json.Unmarshal(in.Proposal, &p); err != nil {
+			return fail(err)
+		}
+		msg := attestationString(p.Version, p.AttesterID, p.SubjectID, p.AsOfTime, p.Observation, p.LastSeenCheckpointID)
+		out.ProposalOK = verifyB64(in.Keys[p.SubjectID], []byte(msg), p.Signature)
+		same(in.Proposal, p)
+	}
+	for _, raw := range in.Votes {
+		var v Vote
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return fail(err)
+		}
+		msg := attestationString(v.Version, v.AttesterID, v.SubjectID, v.AsOfTime, v.Observation, v.LastSeenCheckpointID)
+		out.VotesOK = append(out.VotesOK, verifyB64(in.Keys[v.AttesterID], []byte(msg), v.Signature))
+		same(raw, v)
+	}
+	if len(in.Final) > 0 {
+		var ev FinalEvent
+		if err := json.Unmarshal(in.Final, &ev); err != nil {
+			return fail(err)
+		}
+		if ev.Checkpoint == nil || ev.Service != "checkpoint" {
+			return fail(errors.New("not a checkpoint event"))
+		}
+		cp := ev.Checkpoint
+		out.FinalIDOK = ev.ID == computeID(ev.Timestamp, ev.Service, checkpointContent(cp))
+		for i, id := range cp.VoterIDs {
+			if i >= len(cp.Signatures) {
+				break
+			}
+			prev := ""
+			if cp.Version >= 2 {
+				prev = cp.PreviousCheckpointID
+			}
+			msg := attestationString(cp.Version, id, cp.SubjectID, cp.AsOfTime, cp.Observation, prev)
+			if verifyB64(in.Keys[id], []byte(msg), cp.Signatures[i]) {
+				out.FinalValid++
+			}
+		}
+		same(in.Final, ev)
+	}
+	return out
+}
+
 // ---- main ----------------------------------------------------------------------------------
 
 func main() {
@@ -654,7 +863,7 @@ func main() {
 		fmt.Println(runtime.Version())
 		return
 	}
-	if mode != "decode" && mode != "encode" {
+	if mode != "decode" && mode != "encode" && mode != "checkpoint" {
 		fmt.Fprintln(os.Stderr, "unknown mode", mode)
 		os.Exit(2)
 	}
@@ -668,7 +877,14 @@ func main() {
 			continue
 		}
 		var result interface{}
-		if mode == "decode" {
+		if mode == "checkpoint" {
+			var in checkpointIn
+			if err := json.Unmarshal(line, &in); err != nil {
+				result = checkpointOut{Error: "bad input line: " + err.Error()}
+			} else {
+				result = checkpointOne(in)
+			}
+		} else if mode == "decode" {
 			var in decodeIn
 			if err := json.Unmarshal(line, &in); err != nil {
 				result = decodeOut{Error: "bad input line: " + err.Error(), GoVersion: runtime.Version()}
