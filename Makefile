@@ -58,13 +58,13 @@ lock: ## re-pin Python dependencies with hashes (needs network to PyPI)
 	  --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --no-header
 	sed -i '1i # The release SBOM tool (release.yml). Pinned with hashes. Regenerate with `make lock`.' requirements/sbom.lock
 
-bench: bootstrap-build ## benchmarks: print side-by-side ratios
+bench: build ## benchmarks vs the targets (bench/RESULTS.md); non-zero exit when one is missed
 	$(PY) bench/run.py
 
 soak: bootstrap ## 100,000 hostile messages at a real node over a real broker (SOAK_ARGS="--seed N")
 	$(PY) bench/soak.py $(SOAK_ARGS)
 
-repro-check: bootstrap-build ## build bin/nara twice and compare sha256
+repro-check: bootstrap-build ## build twice in fresh dirs (own venvs, HOME, TMPDIR, umask), compare every member
 	@scripts/repro-check.sh
 
 build-nix: ## reproducible build with Nix (nix build)
