@@ -355,6 +355,47 @@ SETTINGS: tuple[Setting, ...] = (
         group="node",
     ),
     Setting(
+        "checkpoint_interval",
+        ("checkpoint-interval",),
+        ("NARA_CHECKPOINT_INTERVAL",),
+        86400.0,
+        _seconds_range(60, 30 * 86_400),
+        "Seconds between this nara's own checkpoint proposals, 60 to 2,592,000 (the reference "
+        "proposes at most once a day). A proposal also needs at least 6 other naras ONLINE.",
+        metavar="SECONDS",
+        group="node",
+    ),
+    Setting(
+        "checkpoint_check",
+        ("checkpoint-check",),
+        ("NARA_CHECKPOINT_CHECK",),
+        900.0,
+        _seconds_range(1, 86_400),
+        "How often, in seconds, this nara checks whether a proposal is due, 1 to 86,400.",
+        metavar="SECONDS",
+        group="node",
+    ),
+    Setting(
+        "checkpoint_vote_window",
+        ("checkpoint-vote-window",),
+        ("NARA_CHECKPOINT_VOTE_WINDOW",),
+        60.0,
+        _seconds_range(1, 3600),
+        "Seconds a proposal collects votes before it is finalised, 1 to 3,600.",
+        metavar="SECONDS",
+        group="node",
+    ),
+    Setting(
+        "checkpoint_vote_after",
+        ("checkpoint-vote-after",),
+        ("NARA_CHECKPOINT_VOTE_AFTER",),
+        60.0,
+        _seconds_range(1, 86_400),
+        "Seconds this nara must have run before it votes on checkpoints (it abstains before).",
+        metavar="SECONDS",
+        group="node",
+    ),
+    Setting(
         "max_clock_skew",
         ("max-clock-skew",),
         ("NARA_MAX_CLOCK_SKEW",),
@@ -443,6 +484,10 @@ class Config:
     new_naras_per_s: float = 5.0
     new_naras_burst: int = 50
     max_clock_skew: float = 300.0
+    checkpoint_interval: float = 86400.0
+    checkpoint_check: float = 900.0
+    checkpoint_vote_window: float = 60.0
+    checkpoint_vote_after: float = 60.0
     missing_after: float = 300.0
     gossip_missing_after: float = 3600.0
     state_dir: str = ""  # "": no state directory, memory only (load_config picks the default)
