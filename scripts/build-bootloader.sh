@@ -16,6 +16,10 @@ self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$self")/.."
 root=$PWD
 export PATH="$root/.venv/bin:$PATH"
+# SCons is Python, and staticx's libnssfix/SConscript collects the NSS modules named in its
+# nsswitch.conf through a set: with a random string hash the DT_NEEDED order of libnssfix.so
+# (libnss_dns, libnss_files) differed in about half of all clean builds. A fixed seed fixes it.
+export PYTHONHASHSEED=0
 log() { echo "build-bootloader: $*"; }
 die() {
   echo "build-bootloader: $*" >&2

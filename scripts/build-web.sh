@@ -42,7 +42,18 @@ fi
 
 export NO_MKDOCS_2_WARNING=1  # a banner, not a build problem
 echo "build-web: [2/3] docs: mkdocs build --strict -> $public/docs"
-.venv/bin/mkdocs build --strict --quiet
+# Not --quiet: mkdocs 1.6 drops the warnings --quiet hides before its strict counter sees them,
+# so `--strict --quiet` builds a site with broken links and exits 0. We run it loud and drop its
+# INFO lines (and their indented continuations) ourselves: what remains is every warning and
+# error, and mkdocs' own "Aborted with N warnings in strict mode!".
+mkdocs_log=build/mkdocs.log
+mkdocs_ok=1
+.venv/bin/mkdocs build --strict >"$mkdocs_log" 2>&1 || mkdocs_ok=0
+awk '/^INFO /{skip=1; next} /^[^ \t]/{skip=0} !skip' "$mkdocs_log" >&2
+if [ "$mkdocs_ok" = 0 ]; then
+  echo "build-web: mkdocs build --strict failed (its messages above); the docs are not shipped" >&2
+  exit 1
+fi
 
 for built in "$public/index.html" "$public/docs/index.html"; do
   if [ ! -f "$built" ]; then
