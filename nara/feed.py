@@ -1,7 +1,10 @@
-"""Live fan-out of ledger entries and status changes to SSE subscribers.
+"""Live fan-out of ledger entries, status changes and the read model's card frames to SSE
+subscribers.
 
-Each subscriber has a bounded queue; a client too slow to drain it is cut off (it reconnects and
-resumes from Last-Event-ID), so no client can stall the node or grow its memory.
+Card frames (``naras``, ``snapshot``: see nara/readmodel.py) go only to subscribers that asked for
+cards (``/events?cards=1``); the others get what they always got. Each subscriber has a bounded
+queue; a client too slow to drain it is cut off (it reconnects and resumes from Last-Event-ID), so
+no client can stall the node or grow its memory.
 """
 
 from __future__ import annotations
@@ -16,13 +19,26 @@ log = logging.getLogger("nara.feed")
 QUEUE_SIZE = 1000
 
 
+CARD_EVENTS = frozenset({"naras", "snapshot"})
+
+
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One SSE frame: ``event:`` name, JSON ``data`` and the ledger seq (0 for status frames)."""
+    """One SSE frame: ``event:`` name, JSON ``data`` and the ledger seq (0 for status frames).
+
+    ``rev`` is the read model's revision when the frame was made (its stream position for card
+    subscribers), and ``raw``, when set, is ``data`` already encoded as JSON (card frames are
+    built from cached bytes and sent to every subscriber as they are)."""
 
     event: str
     data: dict[str, object]
     seq: int = 0
+    rev: int = 0
+    raw: str = ""
+
+    @property
+    def is_cards(self) -> bool:
+        return self.event in CARD_EVENTS
 
 
 def entry_item(entry: Entry) -> dict[str, object] | None:
@@ -44,15 +60,16 @@ def entry_item(entry: Entry) -> dict[str, object] | None:
     }
 
 
-def entry_frame(entry: Entry) -> Frame | None:
+def entry_frame(entry: Entry, rev: int = 0) -> Frame | None:
     item = entry_item(entry)
-    return None if item is None else Frame(entry.event.svc, item, entry.seq)
+    return None if item is None else Frame(entry.event.svc, item, entry.seq, rev)
 
 
 @dataclass(eq=False)
 class Subscriber:
     queue: asyncio.Queue[Frame | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     dropped: bool = False
+    cards: bool = False
 
 
 class Feed:
@@ -63,8 +80,8 @@ class Feed:
     def __len__(self) -> int:
         return len(self._subscribers)
 
-    def subscribe(self) -> Subscriber:
-        sub = Subscriber()
+    def subscribe(self, *, cards: bool = False) -> Subscriber:
+        sub = Subscriber(cards=cards)
         self._subscribers.add(sub)
         return sub
 
@@ -72,7 +89,10 @@ class Feed:
         self._subscribers.discard(sub)
 
     def publish(self, frame: Frame) -> None:
+        cards = frame.is_cards
         for sub in list(self._subscribers):
+            if cards and not sub.cards:
+                continue
             try:
                 sub.queue.put_nowait(frame)
             except asyncio.QueueFull:

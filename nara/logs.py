@@ -70,7 +70,9 @@ def setup_logging(level: str, fmt: str) -> None:
         handler.setFormatter(JSONFormatter())
     else:
         handler.setFormatter(
-            TextFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+            TextFormatter(
+                "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S%z"
+            )
         )
     root = logging.getLogger()
     root.handlers[:] = [handler]

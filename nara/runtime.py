@@ -13,9 +13,19 @@ from dataclasses import dataclass, field
 
 from nara.core import protocol
 from nara.core.names import printable
-from nara.core.protocol import Appended, Command, Dropped, Node, Note, Publish, StatusChanged
+from nara.core.protocol import (
+    Appended,
+    Command,
+    Dropped,
+    Forgotten,
+    Node,
+    Note,
+    Publish,
+    StatusChanged,
+)
 from nara.feed import Feed, Frame, entry_frame
 from nara.plaza import Plaza
+from nara.readmodel import ReadModel, plaza_state
 from nara.sensors import SensorReader
 
 log = logging.getLogger("nara.node")
@@ -60,6 +70,8 @@ class NodeRuntime:
         self.feed = feed
         self.stats = Stats()
         self.plaza: Plaza | None = None
+        # What the HTTP side reads (nara/readmodel.py): kept current after every batch below.
+        self.model = ReadModel(node, feed, clock())
         self._outbox: asyncio.Queue[Publish] = asyncio.Queue(maxsize=1000)
         self._stopped = False
 
@@ -74,18 +86,36 @@ class NodeRuntime:
             log.exception("internal error handling a message on %s; dropped", printable(topic))
             self.stats.dropped["internal_error"] += 1
             return
-        self.execute(commands)
+        sender = topic[len(protocol.TOPIC_NEWSPAPER_PREFIX) :]
+        newspaper = topic.startswith(protocol.TOPIC_NEWSPAPER_PREFIX)
+        self.execute(commands, also=(sender,) if newspaper and commands else ())
 
     def plaza_state(self, connected: bool) -> None:
         now = self.clock()
         self.execute(self.node.on_connected(now) if connected else self.node.on_disconnected(now))
+        self.observe_plaza(now)
 
     def tick(self) -> None:
-        self.execute(self.node.tick(self.clock(), self.sensors.read()))
+        now = self.clock()
+        self.execute(self.node.tick(now, self.sensors.read()))
+        self.observe_plaza(now)
+        self.model.reconcile(now)
+
+    def observe_plaza(self, now: int) -> None:
+        """Tell the read model what the plaza is doing (connected, silent, reconnecting, …)."""
+        plaza = self.plaza
+        if plaza is None:
+            self.model.set_plaza("alone", "", now)
+            return
+        state = plaza_state(True, plaza.connected.is_set(), plaza.responsive, plaza.connects > 0)
+        self.model.set_plaza(state, plaza.address.display, now)
 
     # ---- commands -------------------------------------------------------------------------
 
-    def execute(self, commands: list[Command]) -> None:
+    def execute(self, commands: list[Command], also: tuple[str, ...] = ()) -> None:
+        """Carry out one batch of commands, then bring the read model up to date with the naras
+        they name (and ``also``: a newspaper's sender, whose card it may have changed)."""
+        touched: set[str] = set(also)
         for command in commands:
             if isinstance(command, Publish):
                 try:
@@ -93,10 +123,13 @@ class NodeRuntime:
                 except asyncio.QueueFull:
                     self.stats.dropped["outbox_full"] += 1
             elif isinstance(command, Appended):
-                frame = entry_frame(command.entry)
+                touched.update(command.entry.subjects)
+                touched.add(command.entry.event.emitter)
+                frame = entry_frame(command.entry, self.model.rev)
                 if frame is not None:
                     self.feed.publish(frame)
             elif isinstance(command, StatusChanged):
+                touched.add(command.name)
                 if command.previous or command.online != "ONLINE":
                     log.info("%s is now %s", command.name, command.online)
                 data: dict[str, object] = {
@@ -113,8 +146,12 @@ class NodeRuntime:
                     command.reason,
                     printable(command.detail),
                 )
+            elif isinstance(command, Forgotten):
+                touched.add(command.name)  # the read model drops its card at once
             elif isinstance(command, Note):
                 log.log(logging.getLevelName(command.level.upper()), "%s", command.message)
+        if touched:
+            self.model.touch(touched, self.clock())
 
     # ---- long-lived tasks -----------------------------------------------------------------
 

@@ -2,9 +2,9 @@
 // view and a footer. Moves keyboard focus to the new view's heading after in-app navigation.
 
 import { useEffect } from 'preact/hooks';
-import { ConnectionState, Logo } from './components/ui.jsx';
+import { ConnectionState, Logo, PlazaBanner, PlazaChip } from './components/ui.jsx';
 import { BASE } from './base.js';
-import { useServerName } from './hooks.js';
+import { useConnState, useServerName } from './hooks.js';
 import { Link, match, onNavigate, useLocation } from './router.jsx';
 import { useNeighbourhood } from './store.js';
 import { Neighbourhood } from './views/Neighbourhood.jsx';
@@ -45,6 +45,7 @@ export function App() {
   const streamServer = useServerName();
   const snap = useNeighbourhood();
   const server = snap.server || streamServer;
+  const streamState = useConnState();
 
   useEffect(
     () =>
@@ -98,9 +99,11 @@ export function App() {
               Docs
             </a>
           </nav>
+          <PlazaChip plaza={snap.plaza} />
           <ConnectionState />
         </div>
       </header>
+      <PlazaBanner plaza={snap.plaza} streamState={streamState} updatedAt={snap.updatedAt} />
       <main id="main" class="main" tabIndex={-1}>
         {view}
       </main>

@@ -93,13 +93,20 @@ export const SORTS = {
   },
   uptime: {
     label: 'Uptime',
-    cmp: (a, b) => (b.Uptime || 0) - (a.Uptime || 0) || byName(a, b),
+    // Up longest first: the earliest UpSince (0 = not up) wins; Uptime for older nodes' cards.
+    cmp: (a, b) => upKey(a) - upKey(b) || byName(a, b),
   },
   lastSeen: {
     label: 'Last seen',
     cmp: (a, b) => (b.LastSeen || 0) - (a.LastSeen || 0) || byName(a, b),
   },
 };
+
+function upKey(n) {
+  if (n.UpSince) return n.UpSince;
+  if (n.Uptime) return -n.Uptime; // an older node's card: no UpSince, larger Uptime first
+  return Number.MAX_SAFE_INTEGER;
+}
 
 /** Filter + sort the naras for the neighbourhood view. `status` is a statusKey or "all". */
 export function selectNaras(naras, { status = 'all', query = '', sort = 'name' } = {}) {
@@ -233,4 +240,144 @@ export function luminance(hex) {
     return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
   });
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/**
+ * Apply one `naras` frame to the card list: changed cards replace (or join) by Name, removed
+ * names go. Cards that did not change keep their identity (memoised cards skip re-rendering).
+ * `flashed` lists the names whose status changed, for the card's flash.
+ */
+export function applyCards(naras, changed, removed) {
+  const byName = new Map(naras.map((n, i) => [n.Name, i]));
+  const out = naras.slice();
+  const flashed = [];
+  const added = [];
+  for (const card of changed) {
+    if (!card || !card.Name) continue;
+    const i = byName.get(card.Name);
+    if (i == null) {
+      added.push(card);
+      flashed.push(card.Name);
+    } else {
+      if (out[i].Online !== card.Online) flashed.push(card.Name);
+      out[i] = card;
+    }
+  }
+  const gone = new Set(removed);
+  const kept = gone.size ? out.filter((n) => !gone.has(n.Name)) : out;
+  return { naras: added.length ? kept.concat(added) : kept, flashed };
+}
+
+/**
+ * Time spent in each status within [from, to] (Unix s), from a card's History: status
+ * transitions [[ts, status], ...] oldest first. Time before the first transition is unknown.
+ * → { online, missing, offline, unknown } in seconds.
+ */
+export function timeInStatus(history, from, to) {
+  const out = { online: 0, missing: 0, offline: 0, unknown: 0 };
+  if (!(to > from)) return out;
+  const h = Array.isArray(history) ? history : [];
+  let cursor = from;
+  let status = 'unknown';
+  for (const [ts, s] of h) {
+    if (ts > cursor) {
+      const end = Math.min(ts, to);
+      if (end > cursor) out[status] += end - cursor;
+      cursor = Math.max(cursor, end);
+    }
+    status = statusKey(s);
+    if (cursor >= to) break;
+  }
+  if (to > cursor) out[status] += to - cursor;
+  return out;
+}
+
+/**
+ * Availability over the last `window` seconds: the share of the *observed* time spent ONLINE,
+ * and how much of the window was observed. null when nothing was observed.
+ */
+export function availability(history, now, window) {
+  const t = timeInStatus(history, now - window, now);
+  const seen = t.online + t.missing + t.offline;
+  if (seen <= 0) return null;
+  return { ratio: t.online / seen, coverage: seen / window };
+}
+
+/** "99.9 %", "100 %", "87 %": never rounds a gap up to 100. */
+export function percent(ratio) {
+  if (ratio == null || !Number.isFinite(ratio)) return '—';
+  if (ratio >= 1) return '100 %';
+  const p = ratio * 100;
+  if (p >= 99) return `${(Math.floor(p * 10) / 10).toFixed(1)} %`;
+  return `${Math.floor(p)} %`;
+}
+
+/**
+ * The heartbeat strip: `count` buckets of `size` seconds ending at `now`, oldest first, each the
+ * worst status seen in it ('offline' > 'missing' > 'online'), or 'unknown' before we knew.
+ */
+export function heartbeatBuckets(history, now, count = 30, size = 120) {
+  const rank = { unknown: 0, online: 1, missing: 2, offline: 3 };
+  const out = [];
+  for (let i = count - 1; i >= 0; i--) {
+    const from = now - (i + 1) * size;
+    const t = timeInStatus(history, from, from + size);
+    let worst = 'unknown';
+    for (const s of ['online', 'missing', 'offline']) if (t[s] > 0 && rank[s] > rank[worst]) worst = s;
+    out.push({ from, status: worst });
+  }
+  return out;
+}
+
+/** What a card says about how long a nara has been in its status: "online for 3 h" … */
+export function statusFor(card, now) {
+  const s = statusKey(card.Online);
+  const since = s === 'online' ? card.UpSince || card.StatusSince : card.StatusSince;
+  if (!since || s === 'unknown') return '';
+  return `${STATUS_LABEL[s].toLowerCase()} for ${duration(Math.max(1, now - since))}`;
+}
+
+export const CHANGE_KINDS = {
+  joined: { label: 'Joined', icon: '✨' },
+  left: { label: 'Left', icon: '👋' },
+  missing: { label: 'Went missing', icon: '❓' },
+  back: { label: 'Came back', icon: '↩️' },
+  restarted: { label: 'Restarted', icon: '🔄' },
+  forgotten: { label: 'Forgotten', icon: '🗑️' },
+  plaza: { label: 'Plaza', icon: '📡' },
+  started: { label: 'Node started', icon: '🚀' },
+};
+
+/** Filter the change log by nara name (exact, or substring when `loose`) and kinds. */
+export function filterChanges(changes, { name = '', kinds = [] } = {}) {
+  const q = name.trim().toLowerCase();
+  const k = new Set(kinds);
+  return changes.filter((c) => (!q || String(c.name).toLowerCase().includes(q)) && (!k.size || k.has(c.kind)));
+}
+
+/**
+ * Group repeats in a change log (newest first): consecutive items of the same kind about the same
+ * nara become one group ("went missing ×4"), and consecutive items of the same kind about
+ * different naras within `window` seconds become one ("12 naras joined").
+ */
+export function groupChanges(changes, window = 120) {
+  const groups = [];
+  for (const c of changes) {
+    const g = groups[groups.length - 1];
+    if (g && g.kind === c.kind && c.kind !== 'plaza' && g.items[g.items.length - 1].ts - c.ts <= window) {
+      g.items.push(c);
+      if (!g.names.includes(c.name)) g.names.push(c.name);
+      continue;
+    }
+    groups.push({ key: `${c.kind}-${c.id}`, kind: c.kind, items: [c], names: [c.name], ts: c.ts });
+  }
+  return groups;
+}
+
+/** One line for a group: its item's text, or "bob went missing ×3", or "12 naras joined". */
+export function groupText(g) {
+  if (g.items.length === 1) return g.items[0].text;
+  if (g.names.length === 1) return `${g.items[0].text} (×${g.items.length})`;
+  const label = (CHANGE_KINDS[g.kind] || { label: g.kind }).label.toLowerCase();
+  return `${g.names.length} naras ${label}`;
 }

@@ -1,6 +1,12 @@
-// The one live connection to the node: an EventSource on {base}/events, its connection state
-// (for the indicator), the last sequence number seen (so a reconnect loses nothing) and a small
-// buffer of recent ledger events for the timeline. Views subscribe; nothing else opens streams.
+// The one live connection to the node: an EventSource on {base}/events?cards=1, its connection
+// state (for the indicator), the stream position (so a reconnect loses nothing) and a small
+// buffer of recent ledger events for the raw ledger view. Views subscribe; nothing else opens
+// streams.
+//
+// With cards=1 the node sends a `snapshot` (every card, the change log, the plaza, this node)
+// and then one `naras` frame per change; every frame's id is "<ledger seq>-<rev>", which the
+// browser sends back as Last-Event-ID when it reconnects, and the node answers with what changed
+// since (or a fresh snapshot). The store (store.js) applies them: no refetching.
 
 import { withBase } from './base.js';
 import { normaliseEvent, mergeEvents } from './format.js';
@@ -26,16 +32,17 @@ const MAX_BACKOFF_MS = 30000;
 
 /** @typedef {'connecting'|'live'|'reconnecting'|'disconnected'} ConnState */
 
-export function createLive({ url = () => withBase('/events'), EventSourceImpl, timers } = {}) {
+export function createLive({ url = () => withBase('/events?cards=1'), EventSourceImpl, timers } = {}) {
   const ES = EventSourceImpl || (typeof EventSource !== 'undefined' ? EventSource : null);
   // Injectable for tests; the real ones otherwise.
   const setTimeout = (timers && timers.setTimeout) || globalThis.setTimeout.bind(globalThis);
   const clearTimeout = (timers && timers.clearTimeout) || globalThis.clearTimeout.bind(globalThis);
-  const subs = { state: new Set(), event: new Set(), status: new Set(), resync: new Set() };
+  const subs = { state: new Set(), event: new Set(), status: new Set(), resync: new Set(), snapshot: new Set(), naras: new Set() };
   let es = null;
   /** @type {ConnState} */
   let state = 'connecting';
   let lastSeq = null;
+  let lastId = null; // the last frame id as the node wrote it ("12" or "12-345")
   let server = '';
   let recent = [];
   let backoff = 1000;
@@ -69,8 +76,10 @@ export function createLive({ url = () => withBase('/events'), EventSourceImpl, t
   }
 
   function noteSeq(msg, data) {
-    // `id:` lines carry the ledger seq; prefer the frame's id, else the payload's seq.
-    const fromId = msg.lastEventId ? Number(msg.lastEventId) : NaN;
+    // `id:` lines carry the ledger seq (and the read model's rev); prefer the frame's id, else
+    // the payload's seq.
+    if (msg.lastEventId && /^\d+(-\d+)?$/.test(msg.lastEventId)) lastId = msg.lastEventId;
+    const fromId = msg.lastEventId ? Number(String(msg.lastEventId).split('-')[0]) : NaN;
     const seq = Number.isFinite(fromId) ? fromId : data && Number.isFinite(data.seq) ? data.seq : NaN;
     if (Number.isFinite(seq) && (lastSeq == null || seq > lastSeq)) lastSeq = seq;
   }
@@ -80,9 +89,8 @@ export function createLive({ url = () => withBase('/events'), EventSourceImpl, t
     noteSeq(msg, data);
     const ev = normaliseEvent(data, msg.type === 'message' ? '' : msg.type);
     if (!ev) return;
-    if (ev.seq == null && msg.lastEventId && Number.isFinite(Number(msg.lastEventId))) {
-      ev.seq = Number(msg.lastEventId);
-    }
+    const idSeq = msg.lastEventId ? Number(String(msg.lastEventId).split('-')[0]) : NaN;
+    if (ev.seq == null && Number.isFinite(idSeq)) ev.seq = idSeq;
     if (recent.some((e) => e.id === ev.id)) return; // replayed after a reconnect
     recent = mergeEvents([ev], recent, BUFFER);
     emit('event', ev);
@@ -91,6 +99,12 @@ export function createLive({ url = () => withBase('/events'), EventSourceImpl, t
   function onStatus(msg) {
     const data = parse(msg.data);
     if (data && data.name) emit('status', data);
+  }
+
+  function onCards(msg) {
+    const data = parse(msg.data);
+    noteSeq(msg, null);
+    if (data && typeof data === 'object') emit(msg.type, data);
   }
 
   function onConnected(msg) {
@@ -105,6 +119,7 @@ export function createLive({ url = () => withBase('/events'), EventSourceImpl, t
       } else if (seq < lastSeq) {
         // The node's ledger went backwards (restart with a fresh ledger): start over.
         lastSeq = seq;
+        lastId = null;
         recent = [];
         reset = true;
       }
@@ -127,7 +142,8 @@ export function createLive({ url = () => withBase('/events'), EventSourceImpl, t
     }
     let u = url();
     // A fresh EventSource has no Last-Event-ID of its own; the server also honours the query.
-    if (lastSeq != null) u += (u.includes('?') ? '&' : '?') + 'last_event_id=' + lastSeq;
+    const pos = lastId != null ? lastId : lastSeq != null ? String(lastSeq) : null;
+    if (pos != null) u += (u.includes('?') ? '&' : '?') + 'last_event_id=' + pos;
     const src = new ES(u);
     es = src;
     src.onopen = () => {
@@ -152,6 +168,8 @@ export function createLive({ url = () => withBase('/events'), EventSourceImpl, t
     };
     for (const svc of LEDGER_SERVICES) src.addEventListener(svc, onLedger);
     src.addEventListener('status', onStatus);
+    src.addEventListener('snapshot', onCards);
+    src.addEventListener('naras', onCards);
     src.addEventListener('connected', onConnected);
   }
 
@@ -216,7 +234,8 @@ export function createLive({ url = () => withBase('/events'), EventSourceImpl, t
     get recent() {
       return recent;
     },
-    /** Subscribe to 'state' | 'event' | 'status' | 'resync'; returns the unsubscribe function. */
+    /** Subscribe to 'state' | 'event' | 'status' | 'resync' | 'snapshot' | 'naras'; returns the
+     * unsubscribe function. */
     on(kind, fn) {
       subs[kind].add(fn);
       return () => subs[kind].delete(fn);

@@ -1,14 +1,17 @@
-// The neighbourhood as this node sees it ({base}/narae.json), kept fresh by the live stream:
-// any ledger event schedules a debounced refetch, `status` events patch a nara at once, and a
-// slow poll covers what produces no events (newspapers only move LastSeen).
+// The neighbourhood as this node sees it, kept by the live stream's frames (live.js): a
+// `snapshot` replaces everything, a `naras` frame replaces the changed cards, drops the removed
+// ones and prepends the new change-log items. Nothing is refetched while the stream is up; only
+// when no snapshot arrives (no EventSource, a proxy that buffers) does it fall back to polling
+// {base}/narae.json.
 
 import { useEffect, useState } from 'preact/hooks';
 import { getJSON } from './base.js';
 import { live } from './live.js';
+import { applyCards } from './format.js';
 
-const DEBOUNCE_MS = 600;
-const MAX_WAIT_MS = 3000;
+const FALLBACK_AFTER_MS = 4000;
 const POLL_MS = 20000;
+const CHANGES_KEPT = 1000;
 
 const listeners = new Set();
 let snapshot = {
@@ -17,8 +20,13 @@ let snapshot = {
   loaded: false,
   error: null,
   updatedAt: 0,
+  rev: 0,
+  plaza: null, // {state, since, broker}
+  node: null, // {name, id, version, broker, started, max_naras}
+  changes: [], // newest first
   // name → Date.now() of the last live status change, to flash the card
   changed: {},
+  source: 'none', // 'stream' once a snapshot arrived, 'poll' in the fallback
 };
 
 function set(patch) {
@@ -26,105 +34,103 @@ function set(patch) {
   for (const fn of listeners) fn(snapshot);
 }
 
-let inflight = null;
-let again = false;
-
-export async function refresh() {
-  if (inflight) {
-    again = true;
-    return inflight;
+function mergeChanges(newer, older) {
+  const seen = new Set();
+  const out = [];
+  for (const c of [...newer, ...older]) {
+    if (!c || seen.has(c.id)) continue;
+    seen.add(c.id);
+    out.push(c);
+    if (out.length >= CHANGES_KEPT) break;
   }
+  return out;
+}
+
+function onSnapshot(data) {
+  const naras = Array.isArray(data.naras) ? data.naras.filter((n) => n && n.Name) : [];
+  set({
+    naras,
+    server: data.server || snapshot.server,
+    loaded: true,
+    error: null,
+    updatedAt: Date.now(),
+    rev: data.rev || 0,
+    plaza: data.plaza || null,
+    node: data.node || snapshot.node,
+    changes: Array.isArray(data.changes) ? data.changes : [],
+    source: 'stream',
+  });
+}
+
+function onFrame(data) {
+  if (!snapshot.loaded) return; // a snapshot always comes first on a cards stream
+  const { naras, flashed } = applyCards(snapshot.naras, data.changed || [], data.removed || []);
+  const changed = { ...snapshot.changed };
+  const now = Date.now();
+  for (const name of flashed) changed[name] = now;
+  set({
+    naras,
+    changed,
+    rev: data.rev || snapshot.rev,
+    plaza: data.plaza || snapshot.plaza,
+    changes: Array.isArray(data.changes) && data.changes.length ? mergeChanges(data.changes, snapshot.changes) : snapshot.changes,
+    updatedAt: now,
+  });
+}
+
+let inflight = null;
+
+/** Fetch /narae.json (the fallback, and the "Try again" button). */
+export async function refresh() {
+  if (inflight) return inflight;
   inflight = (async () => {
     try {
       const body = await getJSON('/narae.json');
       const naras = Array.isArray(body && body.naras) ? body.naras.filter((n) => n && n.Name) : [];
-      set({
-        naras,
-        server: (body && body.server) || snapshot.server,
-        loaded: true,
-        error: null,
-        updatedAt: Date.now(),
-      });
+      set({ naras, server: (body && body.server) || snapshot.server, loaded: true, error: null, updatedAt: Date.now() });
+      if (snapshot.source === 'none') set({ source: 'poll' });
     } catch (err) {
       set({ error: err.message || String(err), loaded: snapshot.loaded });
     } finally {
       inflight = null;
-      if (again) {
-        again = false;
-        refresh();
-      }
     }
   })();
   return inflight;
 }
 
-let debounceTimer = null;
-let firstPending = 0;
-
-/** Refetch soon: trailing debounce, but never later than MAX_WAIT_MS after the first request. */
-export function refreshSoon() {
-  const now = Date.now();
-  if (!debounceTimer) firstPending = now;
-  clearTimeout(debounceTimer);
-  const wait = Math.max(0, Math.min(DEBOUNCE_MS, firstPending + MAX_WAIT_MS - now));
-  debounceTimer = setTimeout(() => {
-    debounceTimer = null;
-    refresh();
-  }, wait);
-}
-
-function applyStatus({ name, online }) {
-  const i = snapshot.naras.findIndex((n) => n.Name === name);
-  const changed = { ...snapshot.changed, [name]: Date.now() };
-  if (i < 0) {
-    set({ changed });
-    refreshSoon(); // someone new: fetch their card
-    return;
-  }
-  const naras = snapshot.naras.slice();
-  naras[i] = { ...naras[i], Online: online || '' };
-  set({ naras, changed });
-}
-
 let wired = false;
-let pollTimer = null;
 
-function wire() {
+export function wire() {
   if (wired) return;
   wired = true;
-  live.on('event', refreshSoon);
-  live.on('resync', refreshSoon);
-  live.on('status', (s) => {
-    applyStatus(s);
-    refreshSoon();
-  });
+  live.on('snapshot', onSnapshot);
+  live.on('naras', onFrame);
+  // No snapshot soon (no EventSource, a buffering proxy): poll until the stream delivers.
   const poll = () => {
-    clearTimeout(pollTimer);
-    pollTimer = setTimeout(() => {
-      if (typeof document === 'undefined' || document.visibilityState !== 'hidden') refresh();
+    setTimeout(() => {
+      if (snapshot.source !== 'stream' && (typeof document === 'undefined' || document.visibilityState !== 'hidden')) {
+        refresh();
+      }
       poll();
-    }, POLL_MS);
+    }, snapshot.source === 'stream' ? POLL_MS : FALLBACK_AFTER_MS);
   };
+  setTimeout(() => {
+    if (!snapshot.loaded) refresh();
+  }, FALLBACK_AFTER_MS);
   poll();
-  if (typeof document !== 'undefined') {
-    document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'visible') refreshSoon();
-    });
-  }
 }
 
 export function getNeighbourhood() {
   return snapshot;
 }
 
-/** Hook: the neighbourhood snapshot; loads it on first use and keeps it live. */
+/** Hook: the neighbourhood snapshot; kept live by the stream. */
 export function useNeighbourhood() {
   const [snap, setSnap] = useState(snapshot);
   useEffect(() => {
     wire();
     listeners.add(setSnap);
     setSnap(snapshot);
-    if (!snapshot.loaded) refresh();
     return () => listeners.delete(setSnap);
   }, []);
   return snap;

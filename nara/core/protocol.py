@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -117,7 +118,14 @@ class Note:
     message: str
 
 
-Command = Publish | Appended | StatusChanged | Dropped | Note
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    """A nara left the roster: evicted for a newcomer, or pruned."""
+
+    name: str
+
+
+Command = Publish | Appended | StatusChanged | Dropped | Note | Forgotten
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +203,7 @@ class Node:
         self._deadlines: list[tuple[int, str]] = []  # (ns, name): MISSING re-checks
         self._howdy_signatures: OrderedDict[str, None] = OrderedDict()
         self.revision = 0  # bumped whenever what the views show may have changed
+        self._forgotten: list[str] = []  # names that left the roster, told as Forgotten commands
         self.start_ns = start_ns
         self.observations = ObservationBook()
         self.checkpoints = CheckpointBook()
@@ -217,7 +226,7 @@ class Node:
         return []
 
     def on_message(self, topic: str, payload: bytes, now: int) -> list[Command]:
-        out = self._dispatch(topic, payload, now)
+        out = self._drain_forgotten(self._dispatch(topic, payload, now))
         if any(not isinstance(c, Dropped) for c in out):
             self.revision += 1
         return out
@@ -271,6 +280,7 @@ class Node:
         if now >= self._prune_at:
             self._prune_at = now + int(self.settings.prune_every_s * NS)
             out += self._prune(now)
+        self._drain_forgotten(out)
         if out:
             self.revision += 1
         return out
@@ -290,8 +300,47 @@ class Node:
 
     # ---- handlers -----------------------------------------------------------------------------
 
+    def _sync_precheck(self, svc: str, now: int) -> Callable[[SyncEvent], wire.Dropped | None]:
+        """The checks no signature can change, run before the costly verify: a flood of hey-theres
+        from new names past the admission budget, skewed or replayed ones, costs a parse, not an
+        Ed25519 verification each. They only drop; the same checks run again after verifying."""
+
+        def check(event: SyncEvent) -> wire.Dropped | None:
+            p = event.payload
+            if not isinstance(p, HeyThere | Chau) or p.from_ == self.name:
+                return None
+            if not valid_name(p.from_):
+                return wire.Dropped(
+                    wire.DropReason.INVALID_NAME, "sender name breaks the name rule"
+                )
+            if abs(event.ts - now) > self.settings.clock_skew_s * NS:
+                return wire.Dropped(wire.DropReason.CLOCK_SKEW, f"{svc} from {p.from_}")
+            entry = self.neighbourhood.get(p.from_)
+            if entry is None:
+                if svc == SVC_CHAU:
+                    return wire.Dropped(wire.DropReason.UNKNOWN_SENDER, f"chau from {p.from_}")
+                if not self.admissions.available(now):
+                    self.admissions.refused += 1
+                    return wire.Dropped(wire.DropReason.RATE_LIMITED, "new naras")
+                return None
+            if entry.public_key != p.public_key:
+                return None  # the key gate decides, after verifying
+            if event.ts <= entry.last_event_ts:
+                return wire.Dropped(wire.DropReason.REPLAY, f"{svc} from {p.from_} not newer")
+            if (
+                svc == SVC_HEY_THERE
+                and entry.heard_hey_there
+                and now - entry.heard_hey_there < PEER_HEY_THERE_GAP_S * NS
+            ):
+                return wire.Dropped(wire.DropReason.RATE_LIMITED, f"hey-theres from {p.from_}")
+            if event.id in self.ledger:
+                return wire.Dropped(wire.DropReason.DUPLICATE, f"{svc} from {p.from_}")
+            return None
+
+        return check
+
     def _on_sync_event(self, topic: str, payload: bytes, svc: str, now: int) -> list[Command]:
-        decoded = wire.decode_sync_event(payload, svc)
+        decoded = wire.decode_sync_event(payload, svc, precheck=self._sync_precheck(svc, now))
         if isinstance(decoded, wire.Dropped):
             return [Dropped(topic, decoded.reason.value, decoded.detail)]
         p = decoded.payload
@@ -349,6 +398,15 @@ class Node:
         sender = topic[len(TOPIC_NEWSPAPER_PREFIX) :]
         if not valid_name(sender):
             return [_drop(topic, wire.DropReason.INVALID_NAME, "newspaper topic name")]
+        known = self.neighbourhood.get(sender)
+        # Before parsing and verifying (the costly part): the rate rules need only the topic.
+        if known is None and sender != self.name and not self.admissions.available(now):
+            self.admissions.refused += 1
+            return [_drop(topic, wire.DropReason.RATE_LIMITED, "new naras")]
+        if known is not None and (
+            known.heard_newspaper and now - known.heard_newspaper < PEER_NEWSPAPER_GAP_S * NS
+        ):
+            return [_drop(topic, wire.DropReason.RATE_LIMITED, f"newspapers from {sender}")]
         decoded = wire.decode_newspaper(sender, payload)
         if isinstance(decoded, wire.Dropped):
             return [Dropped(topic, decoded.reason.value, decoded.detail)]
@@ -489,6 +547,13 @@ class Node:
         self.projection.forget(name)
         self.me.peer_buzz.set(name, None)
         self.howdys.forget(name)
+        self._forgotten.append(name)
+
+    def _drain_forgotten(self, out: list[Command]) -> list[Command]:
+        if self._forgotten:
+            out += [Forgotten(name) for name in self._forgotten]
+            self._forgotten.clear()
+        return out
 
     # ---- checkpoints (nara.core.checkpoints) --------------------------------------------------
 

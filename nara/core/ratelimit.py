@@ -17,6 +17,16 @@ class TokenBucket:
         self._at = 0
         self.refused = 0
 
+    def available(self, now_ns: int) -> bool:
+        """Whether ``take`` would succeed now (nothing is spent)."""
+        return self._refilled(now_ns) >= 1.0
+
+    def _refilled(self, now_ns: int) -> float:
+        if not self._at:
+            return self._tokens
+        elapsed = max(0, now_ns - self._at) / NS
+        return min(float(self.burst), self._tokens + elapsed * self.rate)
+
     def take(self, now_ns: int) -> bool:
         if self._at:
             elapsed = max(0, now_ns - self._at) / NS

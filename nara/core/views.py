@@ -28,22 +28,24 @@ def _neighbour_status(n: Neighbour) -> NaraStatus:
     return n.status if n.status is not None else NaraStatus(public_key=n.public_key, id=n.nara_id)
 
 
+def self_api_item(node: Node, now: int) -> dict[str, object]:
+    """This node's ``/api.json`` item: its own NaraStatus plus its observation of itself."""
+    item = status_to_dict(node.own_status(now, with_observations=False))
+    item.update(Name=node.name, **_obs_fields(node.me.observation(now)))
+    return item
+
+
+def neighbour_api_item(n: Neighbour) -> dict[str, object]:
+    """A neighbour's ``/api.json`` item: its last NaraStatus plus this node's observation."""
+    item = status_to_dict(_neighbour_status(n))
+    item.update(Name=n.name, **_obs_fields(n.observation()))
+    return item
+
+
 def api_naras(node: Node, now: int) -> dict[str, object]:
     """``/api.json``: every nara's NaraStatus plus this node's observation of it; self included."""
-    me = node.me.observation(now)
-    own = status_to_dict(node.own_status(now, with_observations=False))
-    own.update(
-        Name=node.name,
-        **_obs_fields(me),
-    )
-    items = [own]
-    for n in sorted(node.neighbourhood, key=lambda n: n.name):
-        item = status_to_dict(_neighbour_status(n))
-        item.update(
-            Name=n.name,
-            **_obs_fields(n.observation()),
-        )
-        items.append(item)
+    items = [self_api_item(node, now)]
+    items += [neighbour_api_item(n) for n in sorted(node.neighbourhood, key=lambda n: n.name)]
     return {"naras": items, "server": node.name}
 
 
@@ -73,31 +75,31 @@ def _narae_item(
     }
 
 
-def narae(node: Node, now: int) -> dict[str, object]:
-    """``/narae.json``: the flattened list the dashboard draws."""
+def self_card(node: Node, now: int) -> dict[str, object]:
+    """This node's ``/narae.json`` item."""
     me = node.me.observation(now)
     own = node.own_status(now, with_observations=False)
-    items = [
-        _narae_item(
-            node.name,
-            own,
-            _obs_fields(me),
-            node.me.uptime_s(now),
-            True,
-        )
-    ]
-    for n in sorted(node.neighbourhood, key=lambda n: n.name):
-        since = n.last_restart or n.start_time
-        uptime = max(0, now // NS - since) if since and n.online == "ONLINE" else 0
-        items.append(
-            _narae_item(
-                n.name,
-                _neighbour_status(n),
-                _obs_fields(n.observation()),
-                uptime,
-                False,
-            )
-        )
+    return _narae_item(node.name, own, _obs_fields(me), node.me.uptime_s(now), True)
+
+
+def up_since(n: Neighbour) -> int:
+    """Unix s since when a neighbour has been up (its last restart, else its start); 0 if it is
+    not ONLINE or we do not know."""
+    since = n.last_restart or n.start_time
+    return since if since and n.online == "ONLINE" else 0
+
+
+def neighbour_card(n: Neighbour, now: int) -> dict[str, object]:
+    """A neighbour's ``/narae.json`` item. ``Uptime`` is as of ``now``."""
+    since = up_since(n)
+    uptime = max(0, now // NS - since) if since else 0
+    return _narae_item(n.name, _neighbour_status(n), _obs_fields(n.observation()), uptime, False)
+
+
+def narae(node: Node, now: int) -> dict[str, object]:
+    """``/narae.json``: the flattened list the dashboard draws."""
+    items = [self_card(node, now)]
+    items += [neighbour_card(n, now) for n in sorted(node.neighbourhood, key=lambda n: n.name)]
     return {"naras": items, "server": node.name}
 
 
@@ -183,3 +185,96 @@ def counts_by_status(node: Node) -> dict[str, int]:
         if n.online in counts:
             counts[n.online] += 1
     return counts
+
+
+# ---- checkpoints and uptime (/api/inspector/checkpoint*, /api/inspector/uptime/{name}) --------
+
+
+def _voter_name(node: Node, voter_id: str, subject: str, subject_id: str) -> str:
+    if voter_id == subject_id:
+        return subject
+    if voter_id == node.identity.nara_id:
+        return node.name
+    for n in node.neighbourhood.values():
+        if n.nara_id == voter_id:
+            return n.name
+    return ""
+
+
+def inspector_checkpoints(node: Node) -> dict[str, object]:
+    """``/api/inspector/checkpoints``: the latest verified final per subject, in the reference's
+    summary shape (http_inspector.go:205-219), plus how it links to the one before (``chain``)."""
+    items: list[dict[str, object]] = []
+    for stored in sorted(node.checkpoints.all_latest(), key=lambda s: s.checkpoint.subject):
+        cp = stored.checkpoint
+        item: dict[str, object] = {
+            "subject": cp.subject,
+            "subject_id": cp.subject_id,
+            "as_of_time": cp.as_of_time,
+            "round": cp.round,
+            "restarts": cp.restarts,
+            "total_uptime": cp.total_uptime,
+            "start_time": cp.start_time,
+            "voter_count": len(cp.voter_ids),
+            "verified_count": stored.verified_count,
+            "known_count": stored.known_count,
+            "verified": True,
+            "version": cp.version,
+            "chain": stored.chain,
+        }
+        if cp.previous_checkpoint_id:
+            item["previous_checkpoint_id"] = cp.previous_checkpoint_id
+        items.append(item)
+    return {"checkpoints": items}
+
+
+def inspector_checkpoint(node: Node, name: str) -> dict[str, object] | None:
+    """``/api/inspector/checkpoint/{name}``: the latest final about ``name`` with each voter's
+    check (http_inspector.go:274-398); None when we hold none."""
+    stored = node.checkpoints.latest(name)
+    if stored is None:
+        return None
+    cp = stored.checkpoint
+    voters: list[dict[str, object]] = []
+    for v in stored.voters:
+        voters.append(
+            {
+                "voter_id": v.voter_id,
+                "voter_name": _voter_name(node, v.voter_id, cp.subject, cp.subject_id),
+                "signature": v.signature,
+                "verified": v.verified,
+                "verification_error": v.error or None,
+            }
+        )
+    return {
+        "event": stored.event.to_dict(),
+        "voters": voters,
+        "summary": {
+            "total_voters": len(cp.voter_ids),
+            "verified_voters": stored.verified_count,
+            "is_self_attestation": cp.subject_id in cp.voter_ids,
+            "chain": stored.chain,
+            "received_at": stored.received_ns // NS,
+        },
+    }
+
+
+def inspector_uptime(node: Node, name: str, now: int) -> dict[str, object] | None:
+    """``/api/inspector/uptime/{name}``: periods (newest first), the derived total, and where
+    the figures come from: ``checkpoint`` (a verified final is the baseline) or ``observations``
+    (only what this nara saw); http_inspector.go:785-987. None for a nara we do not know."""
+    from nara.core.observations import uptime_periods
+
+    if name != node.name and node.neighbourhood.get(name) is None:
+        return None
+    cp = node.checkpoints.latest_checkpoint(name)
+    trinity = node.trinity(name, now)
+    periods = uptime_periods(node.observations, name, cp, now // NS)
+    return {
+        "subject": name,
+        "periods": [p.to_json() for p in periods],
+        "total_uptime": trinity.total_uptime,
+        "restarts": trinity.restarts,
+        "start_time": trinity.start_time,
+        "baseline_source": "checkpoint" if cp is not None else "observations",
+    }

@@ -136,7 +136,11 @@ KeyLookup = Callable[[str, str], str | None]  # (emitter_id, emitter) -> b64 pub
 
 @_never_raises
 def decode_sync_event(
-    raw: bytes, expected_svc: str, *, key_lookup: KeyLookup | None = None
+    raw: bytes,
+    expected_svc: str,
+    *,
+    key_lookup: KeyLookup | None = None,
+    precheck: Callable[[SyncEvent], Dropped | None] | None = None,
 ) -> SyncEvent | Dropped:
     """Decode a SyncEvent published on the plaza, e.g. ``nara/plaza/hey_there`` or ``/chau``.
 
@@ -144,6 +148,9 @@ def decode_sync_event(
     For other services a signature is checked when ``key_lookup`` knows the emitter's key
     (Go's social rule, §2.3). The id must match the content (stricter than Go): a signer
     choosing its own id could otherwise evict someone else's event from an id-deduped ledger.
+
+    ``precheck`` sees the well-formed, not yet verified event and may drop it before the costly
+    signature check (a name, time or rate rule that no signature could change).
     """
     parsed = _parse(raw)
     if isinstance(parsed, Dropped):
@@ -160,6 +167,9 @@ def decode_sync_event(
     if isinstance(p, HeyThere | Chau):
         if not event.is_signed():
             return _drop(DropReason.UNSIGNED, f"unsigned {event.svc} from {p.from_[:40]!r}")
+        early = precheck(event) if precheck is not None else None
+        if early is not None:
+            return early
         if not event.verify(p.public_key):
             return _drop(DropReason.BAD_SIGNATURE, f"{event.svc} from {p.from_[:40]!r}")
         if event.emitter != p.from_:
@@ -288,7 +298,9 @@ def howdy_message(from_: str, to: str, seq: int) -> bytes:
 
 
 @_never_raises
-def decode_howdy(raw: bytes) -> Howdy | Dropped:
+def decode_howdy(
+    raw: bytes, *, precheck: Callable[[Howdy], Dropped | None] | None = None
+) -> Howdy | Dropped:
     """Decode ``nara/plaza/howdy``; verified with ``Me.PublicKey``. ``Neighbors`` may be null."""
     parsed = _parse(raw)
     if isinstance(parsed, Dropped):
@@ -317,6 +329,9 @@ def decode_howdy(raw: bytes) -> Howdy | Dropped:
         return _drop(DropReason.INVALID_EVENT, "howdy without From")
     if not howdy.signature:
         return _drop(DropReason.UNSIGNED, f"howdy from {howdy.from_[:40]!r}")
+    early = precheck(howdy) if precheck is not None else None
+    if early is not None:
+        return early
     message = howdy_message(howdy.from_, howdy.to, howdy.seq)
     if not verify_b64(howdy.me.public_key, message, howdy.signature):
         return _drop(DropReason.BAD_SIGNATURE, f"howdy from {howdy.from_[:40]!r}")

@@ -1,15 +1,17 @@
 """JSON endpoints (spec §5): /api.json, /narae.json, /status/{name}.json, /profile/{name}.json and
-/api/inspector/events. Go's encoder conventions: sorted keys, trailing newline."""
+/api/inspector/events, plus the dashboard's /api/changes.json and /api/node.json. Go's encoder
+conventions: sorted keys, trailing newline.
+
+/api.json and /narae.json are served from the read model (nara/readmodel.py) as the bytes it
+keeps encoded: a request costs a dictionary lookup, however large the roster and however often
+any client asks (security.md, "Fat peers")."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from aiohttp import web
 
 from nara.context import CTX, NaraContext
 from nara.core import gojson, views
-from nara.core.protocol import Node
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -33,22 +35,48 @@ def _ctx(request: web.Request) -> NaraContext:
     return request.app[CTX]
 
 
-def _cached_view(ctx: NaraContext, view: str, build: Callable[[Node, int], object]) -> web.Response:
-    node, now = ctx.runtime.node, ctx.runtime.clock()
-    version = (node.ledger.last_seq, node.revision)
-    body = ctx.views.get(view, version, now)
-    if body is None:
-        body = gojson.dumps_sorted(build(node, now)) + b"\n"
-        ctx.views.put(view, version, now, body)
+def _bytes_response(body: bytes) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": JSON_TYPE, "Cache-Control": "no-cache"})
 
 
 async def api_json(request: web.Request) -> web.Response:
-    return _cached_view(_ctx(request), "api", views.api_naras)
+    return _bytes_response(_ctx(request).runtime.model.api_json())
 
 
 async def narae_json(request: web.Request) -> web.Response:
-    return _cached_view(_ctx(request), "narae", views.narae)
+    return _bytes_response(_ctx(request).runtime.model.narae_json())
+
+
+def broker_display(ctx: NaraContext) -> str:
+    """The broker's URL without credentials, or "" when running alone."""
+    return ctx.plaza.address.display if ctx.plaza is not None else ""
+
+
+def node_info(ctx: NaraContext) -> dict[str, object]:
+    return ctx.runtime.model.node_info(ctx.build, broker_display(ctx))
+
+
+async def node_json(request: web.Request) -> web.Response:
+    """``/api/node.json``: this node (name, ID, version, broker, start) and the plaza's state."""
+    ctx = _ctx(request)
+    model = ctx.runtime.model
+    return json_response(
+        {"node": node_info(ctx), "plaza": model.plaza, "counts": model.counts(), "rev": model.rev}
+    )
+
+
+async def changes_json(request: web.Request) -> web.Response:
+    """``/api/changes.json``: what changed, newest first (joined, left, went missing, came back,
+    restarted, forgotten, the plaza); ``?name=`` and ``?kind=`` filter."""
+    name = request.query.get("name", "")
+    kinds = {k for k in request.query.get("kind", "").split(",") if k}
+    limit = _int_param(request, "limit", 200, 1, 1000)
+    items = [
+        c
+        for c in _ctx(request).runtime.model.changes()
+        if (not name or c["name"] == name) and (not kinds or c["kind"] in kinds)
+    ]
+    return json_response({"changes": items[:limit], "total": len(items)})
 
 
 async def status_json(request: web.Request) -> web.Response:
@@ -108,3 +136,27 @@ async def inspector_events(request: web.Request) -> web.Response:
             "has_more": offset + len(entries) < total,
         }
     )
+
+
+async def inspector_checkpoints(request: web.Request) -> web.Response:
+    """``/api/inspector/checkpoints``: the latest verified checkpoint of every subject."""
+    return json_response(views.inspector_checkpoints(_ctx(request).runtime.node))
+
+
+async def inspector_checkpoint(request: web.Request) -> web.Response:
+    """``/api/inspector/checkpoint/{name}``: one subject's latest checkpoint and its voters."""
+    name = request.match_info["name"]
+    data = views.inspector_checkpoint(_ctx(request).runtime.node, name)
+    if data is None:
+        return not_found(f"no checkpoint known for {name!r}")
+    return json_response(data)
+
+
+async def inspector_uptime(request: web.Request) -> web.Response:
+    """``/api/inspector/uptime/{name}``: periods, total, and the baseline's source."""
+    ctx = _ctx(request)
+    name = request.match_info["name"]
+    data = views.inspector_uptime(ctx.runtime.node, name, ctx.runtime.clock())
+    if data is None:
+        return not_found(f"no nara called {name!r} is known here")
+    return json_response(data)

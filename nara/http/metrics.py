@@ -2,8 +2,15 @@
 
 No label value is free text chosen by a peer: topics are folded by the runtime, drop reasons are a
 fixed set, and the per-nara series carry only the ``name``, which the core validates
-(``[A-Za-z0-9._-]{1,64}``) and whose count the bounded neighbourhood limits. A peer's Flair or
-LicensePlate is shown by the JSON API, never used as a label.
+(``[A-Za-z0-9._-]{1,64}``) and whose count the bounded neighbourhood limits (``-max-naras``, so
+at most ``max_naras + 1`` series per per-nara family). A peer's Flair or LicensePlate is shown by
+the JSON API, never used as a label.
+
+Values that can go down are gauges: a nara's restart count (it starts again from 0 when the nara
+is forgotten and met anew), the roster, the SSE clients. The per-nara series and the status counts
+are read from the read model (nara/readmodel.py), like every other HTTP view. The standard
+``process_*`` (CPU, memory, descriptors, start time) and ``python_*`` series come from
+prometheus_client's own collectors.
 """
 
 from __future__ import annotations
@@ -13,12 +20,17 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    GCCollector,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from nara.context import NaraContext
-from nara.core import views
 from nara.core.wire import DropReason
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -80,7 +92,7 @@ class NaraCollector(Collector):
         yield published
 
         by_status = GaugeMetricFamily("nara_naras", "Naras known, by status.", labels=["status"])
-        for status, n in views.counts_by_status(node).items():
+        for status, n in rt.model.counts().items():
             by_status.add_metric([status], n)
         yield by_status
 
@@ -167,19 +179,32 @@ class NaraCollector(Collector):
 
         info = GaugeMetricFamily("nara_info", "One series per known nara.", labels=["name"])
         online = GaugeMetricFamily("nara_online", "1 when the nara is ONLINE.", labels=["name"])
-        last_seen = GaugeMetricFamily("nara_last_seen", "Last evidence, Unix s.", labels=["name"])
-        restarts = CounterMetricFamily("nara_restarts", "Restarts observed.", labels=["name"])
+        last_seen = GaugeMetricFamily(
+            "nara_last_seen_timestamp_seconds",
+            "When this node last heard of the nara (Unix time).",
+            labels=["name"],
+        )
+        restarts = GaugeMetricFamily(
+            "nara_restarts",
+            "Restarts of the nara this node has counted (from 0 again if it is forgotten).",
+            labels=["name"],
+        )
         me = node.me.observation(now)
         info.add_metric([node.name], 1)
         online.add_metric([node.name], 1)
         last_seen.add_metric([node.name], me.last_seen)
         restarts.add_metric([node.name], me.restarts)
-        for nb in node.neighbourhood:
-            info.add_metric([nb.name], 1)
-            online.add_metric([nb.name], 1 if nb.online == "ONLINE" else 0)
-            last_seen.add_metric([nb.name], nb.last_seen)
-            restarts.add_metric([nb.name], nb.restarts)
+        for card in rt.model.neighbours():
+            data = card.data
+            info.add_metric([card.name], 1)
+            online.add_metric([card.name], 1 if card.status == "ONLINE" else 0)
+            last_seen.add_metric([card.name], _number(data.get("LastSeen")))
+            restarts.add_metric([card.name], _number(data.get("Restarts")))
         yield from (info, online, last_seen, restarts)
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -193,4 +218,7 @@ REGISTRY = web.AppKey("registry", CollectorRegistry)
 def make_registry(ctx: NaraContext) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(NaraCollector(ctx))
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
     return registry

@@ -1,5 +1,12 @@
 """``/events``: Server-Sent Events with sequence ids. A client that reconnects with Last-Event-ID
-(or ``?last_event_id=``) first gets what it missed from the ledger, then the live stream."""
+(or ``?last_event_id=``) first gets what it missed from the ledger, then the live stream.
+
+With ``?cards=1`` (the dashboard) the stream also carries the read model (nara/readmodel.py):
+first a ``snapshot`` frame (every card, the change log, the plaza's state, this node), then one
+``naras`` frame per change with the changed cards, the removed names and the new change-log
+items. Every frame of such a stream has the id ``<ledger seq>-<rev>``; a client reconnecting
+with ``Last-Event-ID: <seq>-<rev>`` gets the ledger events after ``seq`` and the cards changed
+after ``rev``, or a snapshot when the node no longer knows what changed since (or restarted)."""
 
 from __future__ import annotations
 
@@ -11,29 +18,46 @@ from aiohttp import web
 
 from nara.context import CTX
 from nara.feed import Frame, entry_frame
+from nara.http.api import node_info
 
 KEEPALIVE_S = 15.0
 
 
-def encode(frame: Frame) -> bytes:
-    data = json.dumps(frame.data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    head = f"id: {frame.seq}\n" if frame.seq else ""
+def encode(frame: Frame, cards: bool = False) -> bytes:
+    data = frame.raw or json.dumps(
+        frame.data, ensure_ascii=False, separators=(",", ":"), sort_keys=True
+    )
+    if cards and (frame.seq or frame.rev):
+        head = f"id: {frame.seq}-{frame.rev}\n"
+    else:
+        head = f"id: {frame.seq}\n" if frame.seq and not frame.is_cards else ""
     return f"{head}event: {frame.event}\ndata: {data}\n\n".encode()
 
 
-def _last_event_id(request: web.Request) -> int:
-    raw = request.headers.get("Last-Event-ID") or request.query.get("last_event_id", "")
+def _int(raw: str) -> int | None:
     try:
         return max(0, int(raw))
     except ValueError:
-        return 0
+        return None
+
+
+def stream_position(raw: str, rev: str = "") -> tuple[int, int | None]:
+    """``"12"`` → (12, None); ``"12-345"`` → (12, 345); anything else (0, None)."""
+    seq_text, _, rev_text = raw.partition("-")
+    seq = _int(seq_text) or 0
+    cards_rev = _int(rev_text or rev) if (rev_text or rev) else None
+    return seq, cards_rev
 
 
 async def events(request: web.Request) -> web.StreamResponse:
     ctx = request.app[CTX]
     ledger = ctx.runtime.node.ledger
-    last = _last_event_id(request)
-    sub = ctx.feed.subscribe()  # subscribe before replaying, so nothing falls in between
+    model = ctx.runtime.model
+    cards = request.query.get("cards", "") == "1"
+    raw = request.headers.get("Last-Event-ID") or request.query.get("last_event_id", "")
+    last, have_rev = stream_position(raw.strip(), request.query.get("rev", ""))
+    sub = ctx.feed.subscribe(cards=cards)  # subscribe before replaying: nothing falls between
+    start_seq = ledger.last_seq  # what a fresh client starts from (no await since subscribing)
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream; charset=utf-8",
@@ -44,15 +68,27 @@ async def events(request: web.Request) -> web.StreamResponse:
     )
     try:
         await response.prepare(request)
-        hello = Frame("connected", {"server": ctx.identity.name, "seq": ledger.last_seq})
-        await response.write(encode(hello))
-        sent = last
+        hello: dict[str, object] = {"server": ctx.identity.name, "seq": ledger.last_seq}
+        if cards:
+            hello["rev"] = model.rev
+        await response.write(encode(Frame("connected", hello)))
+        sent = last if last or not cards else start_seq
+        sent_rev = have_rev or 0
         if last:
             for entry in ledger.since(last):
-                frame = entry_frame(entry)
+                frame = entry_frame(entry, sent_rev)
                 if frame is not None:
-                    await response.write(encode(frame))
+                    await response.write(encode(frame, cards))
                 sent = entry.seq
+        if cards:
+            info = node_info(ctx)
+            catch = (
+                model.snapshot_frame(info) if have_rev is None else model.catch_up(have_rev, info)
+            )
+            if catch is not None:
+                at = Frame(catch.event, {}, sent, catch.rev, catch.raw)
+                await response.write(encode(at, True))
+            sent_rev = model.rev
         while True:
             try:
                 frame = await asyncio.wait_for(sub.queue.get(), KEEPALIVE_S)
@@ -61,11 +97,15 @@ async def events(request: web.Request) -> web.StreamResponse:
                 continue
             if frame is None:
                 break  # shutdown, or we were too slow and got cut off
-            if frame.seq and frame.seq <= sent:
-                continue  # already replayed
-            await response.write(encode(frame))
-            if frame.seq:
+            if frame.is_cards:
+                if frame.rev <= sent_rev:
+                    continue  # already in the snapshot or the catch-up
+                sent_rev = frame.rev
+            elif frame.seq:
+                if frame.seq <= sent:
+                    continue  # already replayed
                 sent = frame.seq
+            await response.write(encode(frame, cards))
     except ConnectionResetError:
         return response
     finally:

@@ -49,6 +49,7 @@ NARAE_ITEM_KEYS = {
     "Agreeableness", "Aura", "AuraSecondary", "Buzz", "Chattiness", "Chill", "Flair", "HostStats",
     "ID", "LastRestart", "LastSeen", "LicensePlate", "Name", "Online", "PublicUrl", "Restarts",
     "Sociability", "StartTime", "Trend", "TrendEmoji", "Uptime", "IsSelf",
+    "StatusSince", "UpSince", "History",
 }  # fmt: skip
 PROFILE_KEYS = {
     "id", "name", "flair", "license_plate", "aura", "personality", "chattiness", "buzz",
@@ -301,6 +302,12 @@ def test_metrics_exposition(alone: NaraProcess) -> None:
     assert metric(text, "nara_naras", status="ONLINE") == 1
     assert metric(text, "nara_naras", status="MISSING") == 0
     assert metric(text, "nara_sse_clients") == 0
+    # prometheus_client's process metrics; per-nara values that can go down are gauges.
+    assert (metric(text, "process_resident_memory_bytes") or 0) > 0
+    assert (metric(text, "process_start_time_seconds") or 0) > 0
+    assert "# TYPE nara_restarts gauge" in text and "# TYPE nara_sse_clients gauge" in text
+    seen = [s for s in parse_metrics(text) if s[0] == "nara_last_seen_timestamp_seconds"]
+    assert [(labels, value > 1.6e9) for _, labels, value in seen] == [({"name": "alice"}, True)]
     version = buildinfo.build_info()["version"]
     builds = [s for s in parse_metrics(text) if s[0] == "nara_build_info"]
     assert len(builds) == 1 and builds[0][1]["version"] == version and builds[0][2] == 1

@@ -434,3 +434,18 @@ def test_a_stranger_who_grabbed_a_name_cannot_lock_its_owner_out() -> None:
     assert entry is not None and entry.public_key == bob.key.public_b64
     at += 5 * NS
     assert drops(n.on_message(TOPIC_HEY_THERE, grabber.hey_there(at), at)) == ["key_mismatch"]
+
+
+def test_floods_are_refused_before_the_costly_signature_check() -> None:
+    """Past the admission budget a new name's hey-there or newspaper is refused before it is
+    verified: a badly signed one reads rate_limited, not bad_signature (no Ed25519 spent)."""
+    from nara.core.events import SVC_HEY_THERE, HeyThere, new_event
+
+    n = node(new_naras_per_s=0.001, new_naras_burst=1)
+    n.on_message(TOPIC_HEY_THERE, Peer("first").hey_there(T0), T0)
+    a, b = Peer("a"), Peer("b")
+    claim = HeyThere(from_="newcomer", public_key=a.key.public_b64, mesh_ip="", id="")
+    forged = new_event(SVC_HEY_THERE, claim, T0, b.key, "newcomer").to_json()
+    assert drops(n.on_message(TOPIC_HEY_THERE, forged, T0)) == ["rate_limited"]
+    paper = Peer("late").newspaper()
+    assert drops(n.on_message("nara/newspaper/late", paper[:-5], T0)) == ["rate_limited"]

@@ -186,3 +186,72 @@ export function ErrorPanel({ title = 'Something went wrong', message, onRetry })
 export function Empty({ children }) {
   return <div class="state state--empty">{children}</div>;
 }
+
+const PLAZA_TEXT = {
+  connected: 'Plaza connected',
+  connecting: 'Connecting to the plaza…',
+  reconnecting: 'Plaza unreachable',
+  silent: 'Plaza not answering',
+  alone: 'Alone (no plaza)',
+};
+
+/**
+ * The plaza's state, on every page: a quiet chip while connected, a banner saying what it means
+ * for the figures when the broker is down, and a note when the node runs alone by choice.
+ */
+export function PlazaBanner({ plaza, streamState, updatedAt }) {
+  const now = useNow();
+  if (!plaza) return null;
+  const state = plaza.state;
+  const since = plaza.since ? ` since ${new Date(plaza.since * 1000).toLocaleTimeString()} (${relativeTime(plaza.since, now).replace(' ago', '')})` : '';
+  const broker = plaza.broker ? <code>{plaza.broker}</code> : 'the broker';
+  // Only once the page had news from the node and then lost it ("connecting" is the first load).
+  const stale = streamState === 'reconnecting' || streamState === 'disconnected';
+  if (state === 'connected' && !stale) return null;
+  let body;
+  let tone = 'warn';
+  if (stale) {
+    body = (
+      <>
+        <strong>This page lost the node.</strong> What you see is as of {updatedAt ? new Date(updatedAt).toLocaleTimeString() : 'the last update'}; it catches up when the node answers again.
+      </>
+    );
+  } else if (state === 'reconnecting' || state === 'silent') {
+    body = (
+      <>
+        <strong>
+          {state === 'silent' ? 'The plaza stopped answering' : 'The plaza is unreachable'}
+          {since}.
+        </strong>{' '}
+        This node is reconnecting to {broker}. Meanwhile it hears nobody: the statuses below are as they were when it lost the plaza, and naras will turn <em>missing</em> here although nothing happened to them.
+      </>
+    );
+  } else if (state === 'connecting') {
+    tone = 'info';
+    body = <>Connecting to the plaza at {broker}… Until then this node knows nobody.</>;
+  } else if (state === 'alone') {
+    tone = 'info';
+    body = (
+      <>
+        <strong>Alone by choice:</strong> no broker is configured (<code>-mqtt-host</code>), so this node meets nobody and shows only itself.
+      </>
+    );
+  } else {
+    return null;
+  }
+  return (
+    <div class={`banner banner--${tone}`} role="status" data-testid="plaza-banner" data-state={stale ? 'stale' : state}>
+      <div class="banner__inner">{body}</div>
+    </div>
+  );
+}
+
+/** A small chip in the header: the plaza's state in two words. */
+export function PlazaChip({ plaza }) {
+  if (!plaza) return null;
+  return (
+    <span class={`plaza-chip plaza-chip--${plaza.state}`} data-testid="plaza-state" data-state={plaza.state} title={plaza.broker || 'no broker configured'}>
+      {PLAZA_TEXT[plaza.state] || plaza.state}
+    </span>
+  );
+}

@@ -1,18 +1,54 @@
 // The neighbourhood: every nara this node knows, as cards, with sort and filters kept in the
 // URL's query (?status=&q=&sort=) so a filtered view can be bookmarked or shared.
 
-import { useEffect, useState } from 'preact/hooks';
+import { memo } from 'preact/compat';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Avatar } from '../components/Avatar.jsx';
 import { Ago, Empty, ErrorPanel, Loading, StatusBadge } from '../components/ui.jsx';
-import { SORTS, STATUS_LABEL, countStatuses, duration, selectNaras, statusKey } from '../format.js';
-import { useTitle } from '../hooks.js';
+import {
+  SORTS,
+  STATUS_LABEL,
+  availability,
+  countStatuses,
+  duration,
+  heartbeatBuckets,
+  percent,
+  selectNaras,
+  statusFor,
+  statusKey,
+} from '../format.js';
+import { useNow, useTitle } from '../hooks.js';
 import { Link, profilePath, setQuery } from '../router.jsx';
 import { refresh, useNeighbourhood } from '../store.js';
 
 const FILTERS = ['all', 'online', 'missing', 'offline'];
 const FLASH_MS = 2500;
+const PAGE = 120; // cards drawn at once; more on request (a 1,000-nara roster stays responsive)
+const DAY = 86400;
 
-function NaraCard({ nara, flash }) {
+/** The last hour in 30 two-minute beats: worst status of each, grey before this node knew. */
+export function Heartbeats({ history, now }) {
+  const beats = heartbeatBuckets(history, now, 30, 120);
+  const label = `Last hour: ${beats.filter((b) => b.status === 'online').length} of 30 beats online`;
+  return (
+    <svg class="beats" viewBox="0 0 300 14" width="100%" height="14" preserveAspectRatio="none" role="img" aria-label={label} data-testid="heartbeats">
+      {beats.map((b, i) => (
+        <rect key={i} class={`beat beat--${b.status}`} x={i * 10 + 1} y="1" width="8" height="12" rx="2" />
+      ))}
+    </svg>
+  );
+}
+
+function Availability({ history, now, window, label }) {
+  const a = availability(history, now, window);
+  if (!a) return <dd>—</dd>;
+  const watched = a.coverage < 0.99 ? ` (watched ${duration(Math.round(a.coverage * window))})` : '';
+  return <dd title={`Online ${percent(a.ratio)} of the time this node watched it over the last ${label}${watched}`}>{percent(a.ratio)}</dd>;
+}
+
+// Memoised: a frame replaces only the changed cards, so the others keep their identity and skip
+// re-rendering. `now` is passed as a coarse tick (every 10 s) for the same reason.
+const NaraCard = memo(function NaraCard({ nara, flash, now }) {
   const status = statusKey(nara.Online);
   return (
     <li
@@ -37,7 +73,7 @@ function NaraCard({ nara, flash }) {
               </span>
             )}
           </h2>
-          <div class="nara-card__flair" title="Flair">
+          <div class="nara-card__flair" title="Flair: a string of emoji about the nara — its gemstone, its machine (Pi, NixOS, Kubernetes), its load and uptime, its trend and a personal one">
             {nara.Flair || '\u00a0'}
             {nara.TrendEmoji && (
               <span class="trend" title={nara.Trend ? `Follows ${nara.Trend}` : 'Trend'}>
@@ -49,10 +85,18 @@ function NaraCard({ nara, flash }) {
         </div>
         <StatusBadge online={nara.Online} />
       </div>
+      <p class="nara-card__since" data-testid="status-for">
+        {statusFor(nara, now) || '\u00a0'}
+      </p>
+      <Heartbeats history={nara.History} now={now} />
       <dl class="stats">
         <div>
-          <dt>Uptime</dt>
-          <dd>{duration(nara.Uptime)}</dd>
+          <dt>24 h</dt>
+          <Availability history={nara.History} now={now} window={DAY} label="24 h" />
+        </div>
+        <div>
+          <dt>7 d</dt>
+          <Availability history={nara.History} now={now} window={7 * DAY} label="7 days" />
         </div>
         <div>
           <dt>Restarts</dt>
@@ -66,6 +110,51 @@ function NaraCard({ nara, flash }) {
         </div>
       </dl>
     </li>
+  );
+});
+
+/** This node: who it is, where its plaza is, how long it has been up, how many it knows. */
+function ThisNode({ node, plaza, counts, now }) {
+  if (!node) return null;
+  return (
+    <section class="panel this-node" aria-labelledby="h-this-node" data-testid="this-node">
+      <h2 id="h-this-node">This node</h2>
+      <dl class="kv">
+        <div>
+          <dt>Name</dt>
+          <dd>{node.name}</dd>
+        </div>
+        <div>
+          <dt>ID</dt>
+          <dd>
+            <code>{node.id}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>Broker</dt>
+          <dd>{node.broker ? <code>{node.broker}</code> : 'none (alone)'}</dd>
+        </div>
+        <div>
+          <dt>Plaza</dt>
+          <dd data-testid="this-node-plaza">{plaza ? plaza.state : '—'}</dd>
+        </div>
+        <div>
+          <dt>Version</dt>
+          <dd>{node.version || '—'}</dd>
+        </div>
+        <div>
+          <dt>Up</dt>
+          <dd>{node.started ? duration(Math.max(1, now - node.started)) : '—'}</dd>
+        </div>
+        <div>
+          <dt>Peers</dt>
+          <dd>
+            {counts.all - 1} known · {Math.max(0, counts.online - 1)} online
+            {node.max_naras ? <span class="hint"> (keeps at most {node.max_naras})</span> : null}
+          </dd>
+        </div>
+      </dl>
+    </section>
   );
 }
 
@@ -96,6 +185,8 @@ function readQuery(search) {
 export function Neighbourhood({ search }) {
   const snap = useNeighbourhood();
   const [opts, setOpts] = useState(() => readQuery(search));
+  const [limit, setLimit] = useState(PAGE);
+  const tick = Math.floor(useNow() / 10) * 10;
   useTitle(snap.server ? `${snap.server}'s neighbourhood` : 'Neighbourhood');
 
   // Keep the flash class only briefly after a live status change.
@@ -115,8 +206,9 @@ export function Neighbourhood({ search }) {
     });
   };
 
-  const counts = countStatuses(snap.naras);
-  const shown = selectNaras(snap.naras, opts);
+  const counts = useMemo(() => countStatuses(snap.naras), [snap.naras]);
+  const matching = useMemo(() => selectNaras(snap.naras, opts), [snap.naras, opts]);
+  const shown = matching.length > limit ? matching.slice(0, limit) : matching;
   const now = Date.now();
 
   return (
@@ -151,6 +243,8 @@ export function Neighbourhood({ search }) {
           </p>
         </div>
       </header>
+
+      <ThisNode node={snap.node} plaza={snap.plaza} counts={counts} now={tick} />
 
       <div class="toolbar" role="search" aria-label="Filter naras">
         <div class="segmented" role="group" aria-label="Filter by status">
@@ -222,9 +316,16 @@ export function Neighbourhood({ search }) {
       {shown.length > 0 && (
         <ul class="grid" aria-label="Naras" data-testid="nara-list">
           {shown.map((n) => (
-            <NaraCard key={n.Name} nara={n} flash={snap.changed[n.Name] && now - snap.changed[n.Name] < FLASH_MS} />
+            <NaraCard key={n.Name} nara={n} now={tick} flash={!!snap.changed[n.Name] && now - snap.changed[n.Name] < FLASH_MS} />
           ))}
         </ul>
+      )}
+      {matching.length > shown.length && (
+        <div class="more">
+          <button type="button" class="btn" onClick={() => setLimit(limit + PAGE)} data-testid="show-more">
+            Show {Math.min(PAGE, matching.length - shown.length)} more of {matching.length - shown.length}
+          </button>
+        </div>
       )}
     </section>
   );

@@ -187,7 +187,7 @@ function ProfileBody({ p, name, history, historyError }) {
             <StatusBadge online={p.online} size="large" />
           </div>
           <p class="hero__flair">
-            <span title="Flair">{p.flair}</span>
+            <span title="Flair: a string of emoji about the nara — its gemstone, its machine (Pi, NixOS, Kubernetes), its load and uptime, its trend and a personal one">{p.flair}</span>
             {p.license_plate && (
               <span class="plate" title="License plate">
                 {p.license_plate}
@@ -232,15 +232,18 @@ function ProfileBody({ p, name, history, historyError }) {
             })}
           </ul>
           <dl class="kv kv--inline">
-            <div>
+            <div title="How often it posts its newspaper (its status) on the plaza: 100: every 30 s … 0: every 5 min">
               <dt>Chattiness</dt>
               <dd>{p.chattiness ?? '—'}</dd>
             </div>
-            <div>
+            <div title="How lively its neighbourhood is right now: goes up with every hey, goodbye and change it sees, and fades back">
               <dt>Buzz</dt>
               <dd>{p.buzz ?? '—'}</dd>
             </div>
           </dl>
+          <p class="hint">
+            <strong>Chattiness</strong>: how often it posts its status on the plaza. <strong>Buzz</strong>: how lively its neighbourhood is now; it rises with every hey, goodbye and change and fades back. <strong>Flair</strong>: emoji about the nara: its gemstone, its machine, its load and uptime, its trend and a personal one. Chattiness 100 posts every 30 s, 0 every 5 min.
+          </p>
         </section>
 
         <section class="panel" aria-labelledby="h-aura">
@@ -262,16 +265,19 @@ function ProfileBody({ p, name, history, historyError }) {
         <section class="panel" aria-labelledby="h-host">
           <h2 id="h-host">Host</h2>
           <dl class="kv">
-            <KV k="Host uptime" v={duration(hs.Uptime)} />
-            <KV k="Load average" v={num(hs.LoadAvg, 2)} />
-            <KV k="CPU" v={hs.ProcCPUPercent != null ? `${num(hs.ProcCPUPercent, 1)} %` : '—'} />
-            <KV k="Memory (system)" v={mb(hs.MemSysMB)} />
-            <KV k="Heap" v={mb(hs.MemHeapMB)} />
-            <KV k="Allocated" v={mb(hs.MemAllocMB)} />
-            <KV k="Stack" v={mb(hs.MemStackMB)} />
-            <KV k="Tasks" v={hs.NumGoroutines ?? '—'} />
-            <KV k="GC cycles" v={hs.NumGC ?? '—'} />
+            {/* Only what this nara reports: a Python nara has no Go heap, stack or goroutines,
+                and a 0 there would be a made-up figure. */}
+            {hs.Uptime > 0 && <KV k="Host uptime" v={duration(hs.Uptime)} />}
+            {hs.LoadAvg > 0 && <KV k="Load average" v={num(hs.LoadAvg, 2)} />}
+            {hs.ProcCPUPercent > 0 && <KV k="CPU" v={`${num(hs.ProcCPUPercent, 1)} %`} />}
+            {hs.MemSysMB > 0 && <KV k="Memory (system)" v={mb(hs.MemSysMB)} />}
+            {hs.MemHeapMB > 0 && <KV k="Heap" v={mb(hs.MemHeapMB)} />}
+            {hs.MemAllocMB > 0 && <KV k="Allocated" v={mb(hs.MemAllocMB)} />}
+            {hs.MemStackMB > 0 && <KV k="Stack" v={mb(hs.MemStackMB)} />}
+            {hs.NumGoroutines > 0 && <KV k="Goroutines" v={hs.NumGoroutines} />}
+            {hs.NumGC > 0 && <KV k="GC cycles" v={hs.NumGC} />}
           </dl>
+          {!(hs.Uptime > 0 || hs.LoadAvg > 0 || hs.MemSysMB > 0 || hs.ProcCPUPercent > 0) && <p class="hint">This nara reports no host figures.</p>}
         </section>
 
         <section class="panel" aria-labelledby="h-node">
