@@ -19,10 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import base58
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from nara.core.crypto import SigningKey
+from nara.core.crypto import SigningKey, hkdf_sha256
 from nara.core.gorand import GoRand, read_package_data, seed_from_digest
 from nara.core.names import valid_name
 
@@ -149,8 +147,7 @@ def is_generic_hostname(hostname: str) -> bool:
 
 
 def _hkdf_seed(fingerprint: bytes, info: bytes) -> bytes:
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=SEED_LEN, salt=_SOUL_SALT, info=info)
-    return hkdf.derive(fingerprint)
+    return hkdf_sha256(fingerprint, salt=_SOUL_SALT, info=info, length=SEED_LEN)
 
 
 def native_soul_custom(fingerprint: bytes, name: str) -> Soul:
