@@ -37,7 +37,12 @@ from nara.core.ledger import Entry, Ledger
 from nara.core.names import valid_name
 from nara.core.observations import ObservationBook, derive
 from nara.core.payloads import Checkpoint
-from nara.core.projections.neighbourhood import Neighbour, Neighbourhood
+from nara.core.projections.neighbourhood import (
+    EPOCH_S,
+    MAX_CLAIMED_RESTARTS,
+    Neighbour,
+    Neighbourhood,
+)
 from nara.core.projections.online import MISSING, OFFLINE, ONLINE, OnlineStatusProjection
 from nara.core.ratelimit import TokenBucket
 from nara.core.selfstatus import Remembered, SelfState, Sensors
@@ -632,8 +637,10 @@ class Node:
         entry = self.neighbourhood.get(cp.subject)
         if entry is not None:  # the network's figures become the baseline of ours
             derived = self.trinity(cp.subject, now)
-            entry.restarts = max(entry.restarts, derived.restarts)
-            if cp.start_time > 0 and (not entry.start_time or cp.start_time < entry.start_time):
+            if derived.restarts <= MAX_CLAIMED_RESTARTS:  # two keys we hold could sign anything
+                entry.restarts = max(entry.restarts, derived.restarts)
+            plausible = EPOCH_S <= cp.start_time <= now // NS
+            if plausible and (not entry.start_time or cp.start_time < entry.start_time):
                 entry.start_time = cp.start_time
         out = self._append(stored.event, at=now)
         out.append(
