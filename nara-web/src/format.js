@@ -381,3 +381,26 @@ export function groupText(g) {
   const label = (CHANGE_KINDS[g.kind] || { label: g.kind }).label.toLowerCase();
   return `${g.names.length} naras ${label}`;
 }
+
+/** How long a nara may go unseen before the neighbourhood hides it by default. */
+export const STALE_AFTER = 86400;
+
+/**
+ * A card is stale when this node last saw it more than STALE_AFTER seconds before `now`
+ * (Unix s). This node itself is never stale, nor a card with no LastSeen yet (0: never seen
+ * is not "seen long ago").
+ */
+export function isStale(nara, now, after = STALE_AFTER) {
+  if (!nara || nara.IsSelf) return false;
+  const seen = Number(nara.LastSeen);
+  if (!Number.isFinite(seen) || seen <= 0) return false;
+  return now - seen > after;
+}
+
+/** Split cards into the ones shown by default and the stale ones: {fresh, stale}. */
+export function splitStale(naras, now, after = STALE_AFTER) {
+  const fresh = [];
+  const stale = [];
+  for (const n of naras) (isStale(n, now, after) ? stale : fresh).push(n);
+  return { fresh, stale };
+}

@@ -1,5 +1,6 @@
 // The neighbourhood: every nara this node knows, as cards, with sort and filters kept in the
-// URL's query (?status=&q=&sort=) so a filtered view can be bookmarked or shared.
+// URL's query (?status=&q=&sort=&stale=) so a filtered view can be bookmarked or shared.
+// Naras this node has not seen for 24 h are hidden unless ?stale=1 (the toggle above the cards).
 
 import { memo } from 'preact/compat';
 import { useEffect, useMemo, useState } from 'preact/hooks';
@@ -13,7 +14,9 @@ import {
   duration,
   heartbeatBuckets,
   percent,
+  STALE_AFTER,
   selectNaras,
+  splitStale,
   statusFor,
   statusKey,
 } from '../format.js';
@@ -179,7 +182,7 @@ function readQuery(search) {
   const q = new URLSearchParams(search);
   const status = FILTERS.includes(q.get('status')) ? q.get('status') : 'all';
   const sort = SORTS[q.get('sort')] ? q.get('sort') : 'name';
-  return { status, sort, query: q.get('q') || '' };
+  return { status, sort, query: q.get('q') || '', stale: q.get('stale') === '1' };
 }
 
 export function Neighbourhood({ search }) {
@@ -203,11 +206,16 @@ export function Neighbourhood({ search }) {
       status: next.status !== 'all' ? next.status : '',
       q: next.query,
       sort: next.sort !== 'name' ? next.sort : '',
+      stale: next.stale ? '1' : '',
     });
   };
 
+  // Staleness moves with the coarse tick, so a nara slips out of view without a new frame.
+  const split = useMemo(() => splitStale(snap.naras, tick), [snap.naras, tick]);
+  const visible = opts.stale ? snap.naras : split.fresh;
   const counts = useMemo(() => countStatuses(snap.naras), [snap.naras]);
-  const matching = useMemo(() => selectNaras(snap.naras, opts), [snap.naras, opts]);
+  const visibleCounts = useMemo(() => countStatuses(visible), [visible]);
+  const matching = useMemo(() => selectNaras(visible, opts), [visible, opts]);
   const shown = matching.length > limit ? matching.slice(0, limit) : matching;
   const now = Date.now();
 
@@ -258,7 +266,7 @@ export function Neighbourhood({ search }) {
               data-testid={`filter-${f}`}
             >
               {f === 'all' ? 'All' : STATUS_LABEL[f]}
-              <span class="count">{counts[f]}</span>
+              <span class="count">{visibleCounts[f]}</span>
             </button>
           ))}
         </div>
@@ -288,6 +296,12 @@ export function Neighbourhood({ search }) {
                 </option>
               ))}
             </select>
+          </label>
+          <label class="field field--check" title={`Naras this node last saw more than ${STALE_AFTER / 3600} h ago are hidden unless this is on`}>
+            <input type="checkbox" checked={opts.stale} onChange={(e) => update({ stale: e.currentTarget.checked })} data-testid="show-stale" />
+            <span data-testid="show-stale-label">
+              show {split.stale.length} {split.stale.length === 1 ? 'nara' : 'naras'} not seen for 24 h
+            </span>
           </label>
         </div>
       </div>

@@ -1,6 +1,9 @@
 // One nara's profile ({base}/profile/{name}.json): personality, aura, host stats, identity,
 // status history from the ledger ({base}/api/inspector/events?subject=) and its observations.
 // Live events about this nara are prepended to the history and trigger a debounced refetch.
+// Where restarts / uptime / first start come from ({base}/api/inspector/uptime/{name}:
+// baseline_source) and, when a checkpoint is the baseline, the checkpoint and its voters
+// ({base}/api/inspector/checkpoint/{name}, asked only then, so no 404 for the common case).
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Avatar } from '../components/Avatar.jsx';
@@ -44,7 +47,31 @@ export function Profile({ name }) {
   const [error, setError] = useState(null);
   const [history, setHistory] = useState(null);
   const [historyError, setHistoryError] = useState(null);
+  const [prov, setProv] = useState(null); // {source, checkpoint, error}
   useTitle(name);
+
+  const loadProvenance = useCallback(
+    async (signal) => {
+      try {
+        const up = await getJSON(`/api/inspector/uptime/${encodeURIComponent(name)}`, { signal });
+        const source = up && up.baseline_source === 'checkpoint' ? 'checkpoint' : 'observations';
+        let checkpoint = null;
+        if (source === 'checkpoint') {
+          try {
+            checkpoint = await getJSON(`/api/inspector/checkpoint/${encodeURIComponent(name)}`, { signal });
+          } catch (err) {
+            if (err.name === 'AbortError') return;
+            if (err.status !== 404) throw err; // forgotten between the two requests: no card
+          }
+        }
+        setProv({ source, checkpoint, error: null });
+      } catch (err) {
+        if (err.name === 'AbortError') return;
+        setProv((old) => ({ ...(old || { source: null, checkpoint: null }), error: err.message || String(err) }));
+      }
+    },
+    [name],
+  );
 
   const loadProfile = useCallback(
     async (signal) => {
@@ -52,6 +79,7 @@ export function Profile({ name }) {
         const p = await getJSON(`/profile/${encodeURIComponent(name)}.json`, { signal });
         setProfile(p);
         setError(null);
+        return true;
       } catch (err) {
         if (err.name === 'AbortError') return;
         setError(err);
@@ -80,15 +108,19 @@ export function Profile({ name }) {
     setProfile(null);
     setError(null);
     setHistory(null);
+    setProv(null);
     const ac = new AbortController();
-    loadProfile(ac.signal);
+    // The provenance only for a nara the node knows (an unknown name would 404 twice).
+    loadProfile(ac.signal).then((ok) => ok && loadProvenance(ac.signal));
     loadHistory(ac.signal);
     return () => ac.abort();
   }, [name]);
 
   const refetch = useDebounced(() => loadProfile(), 700);
+  const refetchProvenance = useDebounced(() => loadProvenance(), 700);
 
   useLive('event', (ev) => {
+    if (ev.service === 'checkpoint') refetchProvenance(); // a final may be about this nara
     if (ev.emitter === name || ev.subjects.includes(name)) {
       setHistory((old) => mergeEvents([{ ...ev, live: true }], old || [], 300));
       refetch();
@@ -106,6 +138,7 @@ export function Profile({ name }) {
     if (first) return; // the mount already loaded both
     loadProfile();
     loadHistory();
+    loadProvenance();
   });
 
   if (error && !profile) {
@@ -148,7 +181,7 @@ export function Profile({ name }) {
     );
   }
 
-  return <ProfileBody p={profile} name={name} history={history} historyError={historyError} />;
+  return <ProfileBody p={profile} name={name} history={history} historyError={historyError} prov={prov} />;
 }
 
 function BackLink() {
@@ -161,7 +194,7 @@ function BackLink() {
   );
 }
 
-function ProfileBody({ p, name, history, historyError }) {
+function ProfileBody({ p, name, history, historyError, prov }) {
   const aura = p.aura || {};
   const c1 = safeColour(aura.primary, '#8B8FA3');
   const c2 = safeColour(aura.secondary, c1);
@@ -209,6 +242,7 @@ function ProfileBody({ p, name, history, historyError }) {
             </span>
             {p.start_time > 0 && <span title={absoluteTime(p.start_time)}>First start {new Date(p.start_time * 1000).toLocaleDateString()}</span>}
           </p>
+          <Provenance prov={prov} />
         </div>
       </header>
 
@@ -261,6 +295,13 @@ function ProfileBody({ p, name, history, historyError }) {
           <h2 id="h-history">Status history</h2>
           <History events={history} error={historyError} name={p.name || name} now={now} />
         </section>
+
+        {prov && prov.checkpoint && (
+          <section class="panel panel--wide" aria-labelledby="h-checkpoint" data-testid="checkpoint-card">
+            <h2 id="h-checkpoint">Checkpoint</h2>
+            <CheckpointCard detail={prov.checkpoint} name={p.name || name} />
+          </section>
+        )}
 
         <section class="panel" aria-labelledby="h-host">
           <h2 id="h-host">Host</h2>
@@ -478,6 +519,77 @@ function History({ events, error, name, now }) {
           {showAll ? 'Show fewer' : `Show all ${events.length} events`}
         </button>
       )}
+    </div>
+  );
+}
+
+/** One line under the hero figures: whether restarts, uptime and first start come from a
+ *  checkpoint the network signed or only from what this node saw itself. */
+function Provenance({ prov }) {
+  if (!prov) return null;
+  if (!prov.source) {
+    return prov.error ? (
+      <p class="source" data-testid="figures-source">
+        Could not tell where these figures come from: {prov.error}
+      </p>
+    ) : null;
+  }
+  const summary = (prov.checkpoint && prov.checkpoint.summary) || {};
+  const n = Number(summary.verified_voters ?? summary.total_voters) || 0;
+  const text =
+    prov.source === 'checkpoint'
+      ? n > 0
+        ? `Restarts, uptime and first start: from a checkpoint signed by ${n} ${n === 1 ? 'nara' : 'naras'}, plus what this node saw since.`
+        : 'Restarts, uptime and first start: from a checkpoint, plus what this node saw since.'
+      : "Restarts, uptime and first start: from this node's own observations.";
+  return (
+    <p class="source" data-testid="figures-source" data-source={prov.source}>
+      {text}
+    </p>
+  );
+}
+
+function cpSeconds(v) {
+  const x = Number(v);
+  return Number.isFinite(x) && x > 0 ? x : 0;
+}
+
+/** The checkpoint behind the figures: the values every voter signed, as of when, and who. */
+function CheckpointCard({ detail, name }) {
+  const ev = (detail && detail.event) || {};
+  const cp = ev.checkpoint || {};
+  const obs = cp.observation || {};
+  const voters = Array.isArray(detail && detail.voters) ? detail.voters : [];
+  const summary = (detail && detail.summary) || {};
+  const asOf = cpSeconds(cp.as_of_time);
+  const received = cpSeconds(summary.received_at);
+  const start = cpSeconds(obs.start_time);
+  return (
+    <div class="checkpoint">
+      <p class="hint">
+        {summary.verified_voters ?? 0} of {summary.total_voters ?? voters.length} voters verified
+        {summary.is_self_attestation ? ` (${name} signed about itself too)` : ''}. Each voter signed these same values.
+      </p>
+      <dl class="kv kv--inline" data-testid="checkpoint-values">
+        <KV k="Restarts" v={obs.restarts ?? '—'} />
+        <KV k="Total uptime" v={cpSeconds(obs.total_uptime) ? duration(cpSeconds(obs.total_uptime)) : '—'} />
+        <KV k="First start" v={start ? <span title={absoluteTime(start)}>{new Date(start * 1000).toLocaleString()}</span> : '—'} />
+        <KV k="As of" v={asOf ? <Ago ts={asOf} /> : '—'} />
+        <KV k="Round" v={cp.round ?? '—'} />
+        {received > 0 && <KV k="Received" v={<Ago ts={received} />} />}
+      </dl>
+      <ul class="voters" aria-label="Voters" data-testid="checkpoint-voters">
+        {voters.map((v, i) => (
+          <li key={v.voter_id || i} data-testid="checkpoint-voter" data-name={v.voter_name || ''}>
+            <span aria-label={v.verified ? 'verified' : 'not verified'} title={v.verified ? 'Signature verified' : v.verification_error || 'Not verified'}>
+              {v.verified ? '✓' : '✗'}
+            </span>
+            {v.voter_name ? <Link href={profilePath(v.voter_name)}>{v.voter_name}</Link> : <span>unknown nara</span>}
+            <code title="Voter ID">{v.voter_id}</code>
+            {!v.verified && v.verification_error && <span class="hint">{v.verification_error}</span>}
+          </li>
+        ))}
+      </ul>
     </div>
   );
 }
