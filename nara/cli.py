@@ -16,14 +16,45 @@ import signal
 import socket
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from nara import buildinfo
-from nara.config import Config, ConfigError, add_arguments, load_config
+from nara.config import SETTINGS, Config, ConfigError, add_arguments, load_config
 from nara.core.identity import Identity, SoulError, determine_identity
 from nara.core.names import valid_name
 
 log = logging.getLogger("nara")
 COMMANDS = ("serve", "identity", "soul", "healthcheck", "version")
+# Which settings each command reads (Setting.name); None: all of them. A flag outside its
+# command's set is a usage error, so `nara identity -mqtt-host x` cannot silently do nothing.
+IDENTITY_SETTINGS = tuple(s.name for s in SETTINGS if s.group == "identity")
+HEALTHCHECK_SETTINGS = ("http_addr", "base_path")
+
+_DESCRIPTION = """\
+A nara: a node of a small social network for computers. It meets other naras on
+an MQTT broker (the plaza) and serves a live dashboard, a JSON/SSE API and its
+docs on one HTTP port.
+
+commands (the command comes first; without one, nara serves):
+  nara [serve] [options]         run the node; takes every option below
+  nara identity [-nara-id NAME] [-soul SOUL]
+                                 print, as JSON, who these settings make this
+                                 nara (never the soul)
+  nara soul [-nara-id NAME] [-soul SOUL]
+                                 print the soul, to move this nara to another
+                                 machine (secret!)
+  nara healthcheck [-url URL] [-http-addr ADDR] [-base-path PATH]
+                                 exit 0 when the node answers /livez
+  nara version                   print version and build information
+
+A flag the command does not read is an error (exit 2): identity and soul read
+only the identity group, healthcheck only -url, -http-addr and -base-path,
+version nothing. See nara COMMAND --help.
+"""
+_EPILOG = (
+    "Every option can also be set by its environment variable; flags win over the "
+    "environment. Go-style -flag and GNU-style --flag are both accepted."
+)
 
 
 class UsageError(Exception):
@@ -32,40 +63,115 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message} (see nara --help)")
+        if message.startswith("unrecognized arguments:") and any(
+            word in COMMANDS for word in message.split()[2:]
+        ):
+            message += "; the command comes first, e.g. nara identity -nara-id NAME"
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        argv = list(sys.argv[1:] if args is None else args)
+        self._refuse_unknown_flags(argv)
+        return super().parse_known_args(argv, namespace)
+
+    def _refuse_unknown_flags(self, argv: Sequence[str]) -> None:
+        """A flag this command does not have is named as such. argparse would otherwise read
+        ``-http-addr`` as ``-h`` with the argument ``ttp-addr`` in a command without that flag."""
+        takes_value = False
+        for token in argv:
+            if token == "--":
+                return
+            known = self._option_string_actions.get(token.split("=", 1)[0])
+            if takes_value:  # a value (argparse refuses dashed ones itself, without echoing)
+                takes_value = False
+                continue
+            if known is not None:
+                takes_value = "=" not in token and known.nargs is None
+            elif token.startswith("-") and len(token) > 2 and not token[1].isdigit():
+                self.error(f"unrecognized arguments: {token.split('=', 1)[0]}")
+
+
+class _CommandLine(_Parser):
+    """``nara [COMMAND] [options]``: the command is the first word. Without one (no arguments,
+    or a flag first, as in ``nara -name x`` or ``nara --version``) the command is serve."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.commands: dict[str, argparse.ArgumentParser] = {}
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        argv = list(sys.argv[1:] if args is None else args)
+        if not argv or argv[0].startswith("-"):
+            argv.insert(0, "serve")
+        command = self.commands.get(argv[0])
+        if command is None:  # argparse's "invalid choice" error, with the list of commands
+            return argparse.ArgumentParser.parse_known_args(self, argv, namespace)
+        parsed = command.parse_args(argv[1:], namespace)
+        parsed.command = argv[0]
+        return parsed, []
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="nara",
-        description=(
-            "A nara: a node of a small social network for computers. It meets other naras on an "
-            "MQTT broker (the plaza) and serves a live dashboard, a JSON/SSE API and its docs "
-            "on one HTTP port.\n\ncommands:\n"
-            "  serve        run the node (the default)\n"
-            "  identity     print, as JSON, who the flags and environment make this nara\n"
-            "  soul         print the soul, for migrating this nara to another machine (secret!)\n"
-            "  healthcheck  exit 0 when the node answers /livez (for container health checks)\n"
-            "  version      print version and build information"
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
-        epilog="Every option can also be set by its environment variable; flags win over the "
-        "environment. Go-style -flag and GNU-style --flag are both accepted.",
+    """The command line: one sub-parser per command, each with only the settings it reads."""
+    parser = _CommandLine(prog="nara", allow_abbrev=False, add_help=False)
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser, required=True
     )
-    parser.add_argument("command", nargs="?", default="serve", choices=COMMANDS, metavar="COMMAND")
-    parser.add_argument(
+    common: dict[str, Any] = {"allow_abbrev": False, "epilog": _EPILOG}
+
+    serve = subparsers.add_parser(
+        "serve",
+        prog="nara",
+        usage="nara [serve] [options]",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="run the node (the default)",
+        **common,
+    )
+    serve.add_argument(
         "-version", "--version", "-V", action="store_true", help="print the version and exit"
     )
-    parser.add_argument(
+    add_arguments(serve)
+
+    for name, help_text in (
+        ("identity", "print, as JSON, who the identity settings make this nara (never the soul)"),
+        ("soul", "print the soul, for migrating this nara to another machine (secret!)"),
+    ):
+        sub = subparsers.add_parser(
+            name, prog=f"nara {name}", help=help_text, description=help_text, **common
+        )
+        add_arguments(sub, IDENTITY_SETTINGS)
+
+    health = subparsers.add_parser(
+        "healthcheck",
+        prog="nara healthcheck",
+        help="exit 0 when the node answers /livez (for container health checks)",
+        description="Exit 0 when the node answers /livez, 1 when it does not (for container "
+        "health checks). The URL is -url, or derived from -http-addr and -base-path.",
+        **common,
+    )
+    health.add_argument(
         "-url",
         "--url",
         dest="url",
         default=None,
         metavar="URL",
-        help="healthcheck: URL to probe [default: http://127.0.0.1:PORT{base}/livez]",
+        help="URL to probe [default: http://127.0.0.1:PORT{base}/livez]",
     )
-    add_arguments(parser)
+    add_arguments(health, HEALTHCHECK_SETTINGS)
+
+    subparsers.add_parser(
+        "version",
+        prog="nara version",
+        help="print version and build information",
+        description="Print version and build information.",
+        allow_abbrev=False,
+    )
+    parser.commands.update(subparsers.choices)
     return parser
 
 
@@ -188,14 +294,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(args_list)
-        if args.version or args.command == "version":
+        if args.command == "version" or getattr(args, "version", False):
             print(buildinfo.version_text(), end="")
             return 0
         config = load_config(args, os.environ, socket.gethostname().split(".")[0])
         if args.command == "healthcheck":
             from nara.healthcheck import healthcheck
 
-            return healthcheck(_healthcheck_url(config, args.url))
+            return healthcheck(_healthcheck_url(config, getattr(args, "url", None)))
         if config.mqtt_host:
             from nara.plaza import parse_broker_url
 

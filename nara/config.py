@@ -13,7 +13,7 @@ import ipaddress
 import os
 import re
 import stat
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -544,10 +544,13 @@ def _default_text(setting: Setting) -> str:
     return str(setting.default)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Register every setting as both -flag (Go style) and --flag (GNU style)."""
+def add_arguments(parser: argparse.ArgumentParser, only: Collection[str] | None = None) -> None:
+    """Register every setting (or just those whose ``Setting.name`` is in ``only``) as both
+    -flag (Go style) and --flag (GNU style), in argument groups named after ``Setting.group``."""
     groups: dict[str, Any] = {}
     for setting in SETTINGS:
+        if only is not None and setting.name not in only:
+            continue
         group = groups.get(setting.group)
         if group is None:
             group = groups[setting.group] = parser.add_argument_group(setting.group)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +20,12 @@ from typing import Any
 import base58
 
 from nara.core.crypto import SigningKey, hkdf_sha256
-from nara.core.gorand import GoRand, read_package_data, seed_from_digest
+from nara.core.gorand import GoRand, seed_from_digest
 from nara.core.names import valid_name
+
+# wordlists lives in personality, which needs no import of this module; re-exported here.
+from nara.core.personality import aura, personality
+from nara.core.personality import wordlists as wordlists
 
 SEED_LEN = 32
 TAG_LEN = 8
@@ -40,13 +43,6 @@ _CONTAINER_ID = re.compile(r"[0-9a-f]{12,}")
 
 class SoulError(ValueError):
     """The soul cannot be used; the message is one readable line and never holds the soul."""
-
-
-@functools.cache
-def wordlists() -> dict[str, tuple[str, ...]]:
-    """The reference's word and emoji lists (names, gemstones, flair pools); order matters."""
-    data: dict[str, Any] = json.loads(read_package_data("nara-wordlists.json"))
-    return {k: tuple(v) for k, v in data.items() if isinstance(v, list)}
 
 
 @dataclass(frozen=True)
@@ -195,9 +191,6 @@ class Identity:
 
     def public_summary(self) -> dict[str, Any]:
         """What ``nara identity`` prints: everything public about this node, no soul."""
-        # Imported here: personality imports this module for Soul and the word lists.
-        from nara.core.personality import aura, personality
-
         pers = personality(self.soul)
         primary, secondary = aura(self.soul, self.name, pers, 0)
         return {

@@ -12,11 +12,29 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import math
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from nara.core.gorand import GoRand, seed_from_digest
-from nara.core.identity import Soul, wordlists
+from nara.core.gorand import GoRand, read_package_data, seed_from_digest
+
+
+class SoulText(Protocol):
+    """What this module needs of a soul (nara.core.identity.Soul): its Base58 text. A protocol,
+    so that identity may import personality without personality importing identity."""
+
+    @property
+    def text(self) -> str: ...
+
+
+@functools.cache
+def wordlists() -> dict[str, tuple[str, ...]]:
+    """The reference's word and emoji lists (names, gemstones, flair pools); order matters.
+    Also importable from nara.core.identity, which draws generated names and gemstones."""
+    data: dict[str, Any] = json.loads(read_package_data("nara-wordlists.json"))
+    return {k: tuple(v) for k, v in data.items() if isinstance(v, list)}
+
 
 _MASK32 = 0xFFFFFFFF
 _FNV32_OFFSET = 2166136261
@@ -50,7 +68,7 @@ def _personality_of(soul_text: str) -> Personality:
     return Personality(agreeableness=rng.intn(100), sociability=rng.intn(100), chill=rng.intn(100))
 
 
-def personality(soul: Soul) -> Personality:
+def personality(soul: SoulText) -> Personality:
     """Traits drawn with Go math/rand seeded by int64_be(sha256(soul *text*)[0:8]) (§6)."""
     return _personality_of(soul.text)
 
@@ -254,7 +272,7 @@ def _painter(soul_text: str, name: str, pers: Personality) -> AuraPainter:
     return AuraPainter(soul_text, name, pers)
 
 
-def aura(soul: Soul, name: str, pers: Personality, uptime_s: int) -> tuple[str, str]:
+def aura(soul: SoulText, name: str, pers: Personality, uptime_s: int) -> tuple[str, str]:
     """The aura colours (primary, secondary) "#RRGGBB" at this uptime (§6)."""
     return _painter(soul.text, name, pers).at(uptime_s)
 

@@ -90,6 +90,75 @@ def test_version(tmp_path: Path, args: list[str]) -> None:
     assert result.stdout.splitlines()[0] == f"nara {buildinfo.build_info()['version']}"
 
 
+def _flag_count(text: str, spelling: str) -> int:
+    return len(re.findall(rf"(?<![\w-]){re.escape(spelling)}(?![\w-])", text))
+
+
+def test_help_lists_each_flag_once_and_each_command_only_its_own(tmp_path: Path) -> None:
+    """`nara --help` (serve's options) shows every GNU spelling exactly once; a command's
+    --help shows only the settings that command reads."""
+    text = nara(tmp_path, "--help").stdout
+    for setting in SETTINGS:
+        for flag in setting.flags:
+            assert _flag_count(text, f"--{flag}") == 1, flag
+    assert _flag_count(text, "--version") == 1 and _flag_count(text, "--url") == 0
+    identity = nara(tmp_path, "identity", "--help")
+    assert identity.returncode == 0 and not identity.stderr
+    assert "--nara-id" in identity.stdout and "--soul" in identity.stdout
+    assert "--mqtt-host" not in identity.stdout and "--http-addr" not in identity.stdout
+    health = nara(tmp_path, "healthcheck", "-h").stdout
+    for flag in ("--url", "--http-addr", "--base-path"):
+        assert _flag_count(health, flag) == 1, flag
+    assert "--nara-id" not in health and "--mqtt-host" not in health
+    version = nara(tmp_path, "version", "--help").stdout
+    assert "--nara-id" not in version and "--http-addr" not in version
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["identity", "-mqtt-host", "tcp://127.0.0.1:1"], ["-mqtt-host", "nara identity --help"]),
+        (["identity", "-http-addr", "127.0.0.1:0"], ["-http-addr", "nara identity --help"]),
+        (["soul", "--memory-mode=hog"], ["--memory-mode", "nara soul --help"]),
+        (["soul", "--version"], ["--version"]),
+        (["healthcheck", "-name", "alice"], ["-name", "nara healthcheck --help"]),
+        (["version", "-name", "alice"], ["-name", "nara version --help"]),
+        (["serve", "-url", "http://127.0.0.1:1/livez"], ["-url", "nara --help"]),
+        (["-url", "http://127.0.0.1:1/livez"], ["-url"]),
+        (["-name", "alice", "identity"], ["identity", "command comes first"]),
+        (["bogus"], ["bogus", "healthcheck"]),
+    ],
+    ids=[
+        "identity-mqtt-host",
+        "identity-http-addr",
+        "soul-memory-mode",
+        "soul-version",
+        "healthcheck-name",
+        "version-name",
+        "serve-url",
+        "default-serve-url",
+        "command-after-flags",
+        "unknown-command",
+    ],
+)
+def test_a_flag_the_command_does_not_read_exits_2(
+    tmp_path: Path, args: list[str], needles: list[str]
+) -> None:
+    """Each command takes only the flags it reads: anything else is one line and exit 2
+    (never a half-applied setting, never argparse's `-h` + `ttp-addr` misreading)."""
+    assert_usage_error(nara(tmp_path, *args), *needles)
+
+
+def test_every_existing_spelling_still_works(tmp_path: Path) -> None:
+    """`nara -V`, `nara serve -version`, `nara identity -soul ...` with env vars, and the
+    flags-first form all keep their meaning."""
+    for args in (["-V"], ["serve", "-version"], ["-name", "x", "--version"]):
+        result = nara(tmp_path, *args)
+        assert result.returncode == 0 and result.stdout.startswith("nara "), (args, result.stderr)
+    data = identity_json(tmp_path, "-soul", ALICE_SOUL.text, NARA_ID="alice")
+    assert data["name"] == "alice" and data["bond_valid"] is True
+
+
 def test_flag_beats_env_beats_default(tmp_path: Path) -> None:
     """The name comes from -name (Go style, also -name=X) or --name (GNU style) over NARA_ID,
     and from NARA_ID over the default (the hostname, or a generated name for a generic one)."""

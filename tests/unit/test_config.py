@@ -235,3 +235,25 @@ def test_an_unusable_hostname_gives_a_generated_name(hostname: str) -> None:
 def test_a_usable_hostname_is_the_name() -> None:
     identity = resolve_identity(Config(hostname="kitchen.lan"))
     assert identity.name == "kitchen" and identity.custom_mode
+
+
+def test_flags_without_a_command_are_serve() -> None:
+    args = build_parser().parse_args(["-name", "x", "-mqtt-host", "tcp://h:1883"])
+    assert args.command == "serve" and args.name == "x"
+    assert build_parser().parse_args([]).command == "serve"
+
+
+def test_each_command_reads_only_its_settings_and_the_environment_still_applies() -> None:
+    args = build_parser().parse_args(["identity", "-soul", "s"])
+    assert args.command == "identity" and not hasattr(args, "mqtt_host")
+    config = load_config(args, {"NARA_ID": "envname", "MQTT_HOST": "tcp://h:1883"}, "host")
+    assert (config.name, config.soul, config.mqtt_host) == ("envname", "s", "tcp://h:1883")
+    health = build_parser().parse_args(["healthcheck", "-url", "u", "-base-path", "/n"])
+    assert (health.url, health.base_path) == ("u", "/n") and not hasattr(health, "name")
+    for argv in (
+        ["identity", "-mqtt-host", "x"],
+        ["version", "-name", "x"],
+        ["serve", "-url", "u"],
+    ):
+        with pytest.raises(UsageError):
+            build_parser().parse_args(argv)
