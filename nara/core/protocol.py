@@ -9,6 +9,7 @@ entry for the live feed), ``StatusChanged``, ``Dropped`` (counted in /metrics) a
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 from collections import Counter, OrderedDict
 from collections.abc import Callable
@@ -60,7 +61,7 @@ SEEN_EVENT_EVERY_S = 60  # at most one local "seen" ledger event per nara per mi
 ESTABLISHED_S = 600  # a nara we have known this long may vote, confirm others, and is kept
 MAX_CONFIRMATIONS = 3
 MIN_VOUCHES = 2  # established naras that must list a key for a name before it can displace another
-HOWDY_SIGNATURES_KEPT = 4096  # recent howdy signatures, to drop replays
+HOWDY_SIGNATURES_KEPT = 4096  # digests of recent howdys, to drop replays
 # One key cannot flood our ledger: a nara sends a hey-there at most every 5 s (the reference's
 # sender-side limit) and a newspaper at most every 30 s; we accept a little faster than that.
 PEER_HEY_THERE_GAP_S = 4
@@ -456,7 +457,11 @@ class Node:
         ``Neighbors`` are claims anyone holding a captured howdy can rewrite. So a howdy never
         creates a nara, never brings back one that left, never changes a key, and its claims
         only fill in what we do not know (security.md, "Forged howdys")."""
-        decoded = wire.decode_howdy(payload)
+        # A replay is the same bytes again. The same signature with another body is not: the
+        # reference numbers Seq by the howdys it saw in the last 30 s and signs only
+        # howdy:From:To:Seq, so an honest nara re-sends one signature with fresh contents.
+        digest = hashlib.sha256(payload).hexdigest()
+        decoded = wire.decode_howdy(payload, precheck=self._howdy_precheck(digest))
         if isinstance(decoded, wire.Dropped):
             return [Dropped(TOPIC_HOWDY, decoded.reason.value, decoded.detail)]
         sender = decoded.from_
@@ -464,9 +469,9 @@ class Node:
             return self._own(TOPIC_HOWDY, decoded.me.public_key)
         if not valid_name(sender) or (decoded.to and not valid_name(decoded.to)):
             return [_drop(TOPIC_HOWDY, wire.DropReason.INVALID_NAME, "howdy From or To")]
-        if decoded.signature in self._howdy_signatures:
+        if digest in self._howdy_signatures:
             return [_drop(TOPIC_HOWDY, wire.DropReason.REPLAY, f"howdy from {sender} again")]
-        self._howdy_signatures[decoded.signature] = None
+        self._howdy_signatures[digest] = None
         if len(self._howdy_signatures) > HOWDY_SIGNATURES_KEPT:
             self._howdy_signatures.popitem(last=False)
         listed = [n for n in decoded.neighbors if valid_name(n.name)]
@@ -502,6 +507,24 @@ class Node:
         self.me.buzz.bump(1)
         out += self._maintain_one(entry, now)
         return out
+
+    def _howdy_precheck(self, digest: str) -> Callable[[wire.Howdy], wire.Dropped | None]:
+        """Before verifying a howdy: what no signature could change (see _sync_precheck)."""
+
+        def check(howdy: wire.Howdy) -> wire.Dropped | None:
+            sender = howdy.from_
+            if sender == self.name or not valid_name(sender):
+                return None
+            if digest in self._howdy_signatures:
+                return wire.Dropped(wire.DropReason.REPLAY, f"howdy from {sender} again")
+            entry = self.neighbourhood.get(sender)
+            if entry is None:
+                return wire.Dropped(wire.DropReason.UNKNOWN_SENDER, f"howdy from {sender}")
+            if entry.online != ONLINE:
+                return wire.Dropped(wire.DropReason.NOT_ONLINE, f"howdy from {sender}")
+            return None
+
+        return check
 
     def _on_ledger_request(self, topic: str, payload: bytes, now: int) -> list[Command]:
         decoded = wire.decode_ledger_request(payload)

@@ -449,3 +449,17 @@ def test_floods_are_refused_before_the_costly_signature_check() -> None:
     assert drops(n.on_message(TOPIC_HEY_THERE, forged, T0)) == ["rate_limited"]
     paper = Peer("late").newspaper()
     assert drops(n.on_message("nara/newspaper/late", paper[:-5], T0)) == ["rate_limited"]
+
+
+def test_a_resent_howdy_with_fresh_contents_is_not_a_replay() -> None:
+    """The reference re-sends howdy:From:To:Seq with one signature and a new body (its Seq counts
+    the howdys of the last 30 s): only the same bytes again are a replay."""
+    n = node()
+    p = Peer("gopher")
+    n.on_message(TOPIC_HEY_THERE, p.hey_there(T0), T0)
+    first = p.howdy("me", seq=1)
+    second = p.howdy("me", seq=1)  # the same signed triple, a fresher status
+    assert first != second
+    assert not drops(n.on_message(TOPIC_HOWDY, first, T0 + NS))
+    assert not drops(n.on_message(TOPIC_HOWDY, second, T0 + 22 * NS))
+    assert drops(n.on_message(TOPIC_HOWDY, second, T0 + 23 * NS)) == ["replay"]
