@@ -31,7 +31,7 @@ dev: bootstrap-build ## run from source (python -m nara) without freezing
 test: bootstrap ## everything: set-up, web build, unit + integration + browser + binary tests
 	@scripts/build-binary.sh
 	cd nara-web && npm test
-	$(PY) -m pytest -p no:cacheprovider
+	$(PY) -m pytest -p no:cacheprovider -m "not soak"
 
 test-unit: bootstrap ## only the pure-core unit tests (no network, no Node)
 	$(PY) -m pytest tests/unit
@@ -61,8 +61,9 @@ lock: ## re-pin Python dependencies with hashes (needs network to PyPI)
 bench: build ## benchmarks vs the targets (bench/RESULTS.md); non-zero exit when one is missed
 	$(PY) bench/run.py
 
-soak: bootstrap ## 100,000 hostile messages at a real node over a real broker (SOAK_ARGS="--seed N")
+soak: bootstrap ## 100,000 hostile messages at a real node, then Go and Python naras for 11 min (SOAK_ARGS="--seed N")
 	$(PY) bench/soak.py $(SOAK_ARGS)
+	NARA_REFERENCE_SOAK=1 $(PY) -m pytest -p no:cacheprovider -q tests/reference -m soak
 
 repro-check: bootstrap-build ## build twice in fresh dirs (own venvs, HOME, TMPDIR, umask), compare every member
 	@scripts/repro-check.sh
