@@ -40,8 +40,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def reference_dir() -> Path:
+    """NARA_REFERENCE_DIR, else ``../shared/reference`` beside this checkout, else the workplace's
+    shared folder (a CI clone may live elsewhere than the developers' checkout)."""
     configured = os.environ.get("NARA_REFERENCE_DIR")
-    return Path(configured) if configured else ROOT.parent / "shared" / "reference"
+    if configured:
+        return Path(configured)
+    candidates = [ROOT.parent / "shared" / "reference", Path("/work/shared/reference")]
+    return next((c for c in candidates if (c / "build-go-nara.sh").is_file()), candidates[0])
 
 
 @pytest.fixture(scope="session")
