@@ -158,6 +158,31 @@ class NaraCollector(Collector):
             value=node.counters["rekeyed_by_vouches"],
         )
         yield CounterMetricFamily(
+            "nara_checkpoints_stored",
+            "Verified checkpoint finals stored (ours and others').",
+            value=node.counters["checkpoints_stored"],
+        )
+        yield CounterMetricFamily(
+            "nara_checkpoint_votes",
+            "Votes this nara signed on others' checkpoint proposals.",
+            value=node.counters["checkpoint_votes"],
+        )
+        abstains = CounterMetricFamily(
+            "nara_checkpoint_abstains",
+            "Proposals this nara did not vote on, by why (booting: it has run too briefly; "
+            "unsure: it has not observed the subject long enough to agree or disagree).",
+            labels=["why"],
+        )
+        for why in ("booting", "unsure"):
+            abstains.add_metric([why], node.counters[f"checkpoint_abstains_{why}"])
+        yield abstains
+        pruned = CounterMetricFamily(
+            "nara_pruned", "Naras forgotten by tiered pruning, by tier.", labels=["tier"]
+        )
+        for tier in ("zombies", "newcomers", "established"):
+            pruned.add_metric([tier], node.counters[f"pruned_{tier}"])
+        yield pruned
+        yield CounterMetricFamily(
             "nara_own_echoes",
             "Our own messages the broker sent back to us (not acted on; not a drop).",
             value=node.counters["own_echoes"],
