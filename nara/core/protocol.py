@@ -335,6 +335,7 @@ class Node:
                 return wire.Dropped(wire.DropReason.REPLAY, f"{svc} from {p.from_} not newer")
             if (
                 svc == SVC_HEY_THERE
+                and entry.online == ONLINE  # a comeback after chau or MISSING is always heard
                 and entry.heard_hey_there
                 and now - entry.heard_hey_there < PEER_HEY_THERE_GAP_S * NS
             ):
@@ -370,6 +371,7 @@ class Node:
         if (
             entry is not None
             and svc == SVC_HEY_THERE
+            and entry.online == ONLINE
             and entry.heard_hey_there
             and now - entry.heard_hey_there < PEER_HEY_THERE_GAP_S * NS
         ):
@@ -410,7 +412,9 @@ class Node:
             self.admissions.refused += 1
             return [_drop(topic, wire.DropReason.RATE_LIMITED, "new naras")]
         if known is not None and (
-            known.heard_newspaper and now - known.heard_newspaper < PEER_NEWSPAPER_GAP_S * NS
+            known.online == ONLINE
+            and known.heard_newspaper
+            and now - known.heard_newspaper < PEER_NEWSPAPER_GAP_S * NS
         ):
             return [_drop(topic, wire.DropReason.RATE_LIMITED, f"newspapers from {sender}")]
         decoded = wire.decode_newspaper(sender, payload)
@@ -429,7 +433,9 @@ class Node:
         ):
             return [_drop(topic, wire.DropReason.REPLAY, f"newspaper from {sender} not newer")]
         if entry is not None and (
-            entry.heard_newspaper and now - entry.heard_newspaper < PEER_NEWSPAPER_GAP_S * NS
+            entry.online == ONLINE
+            and entry.heard_newspaper
+            and now - entry.heard_newspaper < PEER_NEWSPAPER_GAP_S * NS
         ):
             return [_drop(topic, wire.DropReason.RATE_LIMITED, f"newspapers from {sender}")]
         if entry is None:

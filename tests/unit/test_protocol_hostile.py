@@ -463,3 +463,13 @@ def test_a_resent_howdy_with_fresh_contents_is_not_a_replay() -> None:
     assert not drops(n.on_message(TOPIC_HOWDY, first, T0 + NS))
     assert not drops(n.on_message(TOPIC_HOWDY, second, T0 + 22 * NS))
     assert drops(n.on_message(TOPIC_HOWDY, second, T0 + 23 * NS)) == ["replay"]
+
+
+def test_a_quick_comeback_after_chau_is_heard_despite_the_per_key_gaps() -> None:
+    n = node()
+    p = Peer("quick")
+    n.on_message(TOPIC_HEY_THERE, p.hey_there(T0), T0)
+    n.on_message(f"nara/newspaper/{p.name}", p.newspaper(), T0 + NS)
+    n.on_message(TOPIC_CHAU, p.chau(T0 + 2 * NS), T0 + 2 * NS)
+    assert not drops(n.on_message(TOPIC_HEY_THERE, p.hey_there(T0 + 3 * NS), T0 + 3 * NS))
+    assert statuses(n) == {"quick": "ONLINE"}
