@@ -59,6 +59,35 @@ def _count(value: object) -> int:
     return 0
 
 
+# Node.counters → (metric, help): one series each, no labels.
+NODE_COUNTERS = {
+    "roster_evictions": (
+        "nara_roster_evictions",
+        "Naras pushed out of a full roster to make room for a newcomer.",
+    ),
+    "rekeyed_by_vouches": (
+        "nara_rekeyed_by_vouches",
+        "Names whose key changed because established naras vouched for another.",
+    ),
+    "checkpoints_stored": (
+        "nara_checkpoints_stored",
+        "Verified checkpoint finals stored (ours and others').",
+    ),
+    "checkpoint_votes": (
+        "nara_checkpoint_votes",
+        "Votes this nara signed on others' checkpoint proposals.",
+    ),
+    "own_echoes": (
+        "nara_own_echoes",
+        "Our own messages the broker sent back to us (not acted on; not a drop).",
+    ),
+    "howdys_skipped": (
+        "nara_howdys_skipped",
+        "Howdy replies not sent because the howdy budget was spent.",
+    ),
+}
+
+
 class NaraCollector(Collector):
     def __init__(self, ctx: NaraContext) -> None:
         self.ctx = ctx
@@ -147,26 +176,8 @@ class NaraCollector(Collector):
             "Most other naras kept (-max-naras).",
             value=node.neighbourhood.capacity,
         )
-        yield CounterMetricFamily(
-            "nara_roster_evictions",
-            "Naras pushed out of a full roster to make room for a newcomer.",
-            value=node.counters["roster_evictions"],
-        )
-        yield CounterMetricFamily(
-            "nara_rekeyed_by_vouches",
-            "Names whose key changed because established naras vouched for another.",
-            value=node.counters["rekeyed_by_vouches"],
-        )
-        yield CounterMetricFamily(
-            "nara_checkpoints_stored",
-            "Verified checkpoint finals stored (ours and others').",
-            value=node.counters["checkpoints_stored"],
-        )
-        yield CounterMetricFamily(
-            "nara_checkpoint_votes",
-            "Votes this nara signed on others' checkpoint proposals.",
-            value=node.counters["checkpoint_votes"],
-        )
+        for key, (name, help_text) in NODE_COUNTERS.items():
+            yield CounterMetricFamily(name, help_text, value=node.counters[key])
         abstains = CounterMetricFamily(
             "nara_checkpoint_abstains",
             "Proposals this nara did not vote on, by why (booting: it has run too briefly; "
@@ -182,16 +193,6 @@ class NaraCollector(Collector):
         for tier in ("zombies", "newcomers", "established"):
             pruned.add_metric([tier], node.counters[f"pruned_{tier}"])
         yield pruned
-        yield CounterMetricFamily(
-            "nara_own_echoes",
-            "Our own messages the broker sent back to us (not acted on; not a drop).",
-            value=node.counters["own_echoes"],
-        )
-        yield CounterMetricFamily(
-            "nara_howdys_skipped",
-            "Howdy replies not sent because the howdy budget was spent.",
-            value=node.counters["howdys_skipped"],
-        )
         yield GaugeMetricFamily(
             "nara_asset_cache_entries",
             "Dashboard and docs files held in memory (only files that exist).",
