@@ -16,7 +16,7 @@ from aiohttp import web
 from nara.config import Config
 from nara.context import CTX, NaraContext
 from nara.core.identity import Identity
-from nara.core.protocol import Node, NodeSettings, subscriptions
+from nara.core.protocol import Node, subscriptions
 from nara.feed import Feed
 from nara.http.assets import AssetStore
 from nara.http.metrics import REGISTRY, make_registry
@@ -42,27 +42,11 @@ def build_app(
     on_fatal: Callable[[str, BaseException], None] | None = None,
 ) -> web.Application:
     rand = rand or random.SystemRandom()
-    settings = NodeSettings(
-        ledger_capacity=config.effective_ledger_capacity,
-        max_naras=config.max_naras,
-        new_naras_per_s=config.new_naras_per_s,
-        new_naras_burst=config.new_naras_burst,
-        clock_skew_s=config.max_clock_skew,
-        checkpoint_interval_s=config.checkpoint_interval,
-        checkpoint_check_s=config.checkpoint_check,
-        checkpoint_vote_window_s=config.checkpoint_vote_window,
-        checkpoint_vote_after_s=config.checkpoint_vote_after,
-        missing_after_s=config.missing_after,
-        gossip_missing_after_s=config.gossip_missing_after,
-        memory_mode=config.memory_mode,
-        public_url=config.public_url,
-        hostname=config.hostname,
-    )
     start_ns = clock()
     # What this nara must not forget between runs (nara/state.py): saved at once, and at shutdown.
     store = StateStore(config.state_dir, identity.nara_id, identity.name, log)
     node = Node(
-        identity, settings, rand, start_ns, remembered=boot(store, start_ns // 1_000_000_000)
+        identity, config.node, rand, start_ns, remembered=boot(store, start_ns // 1_000_000_000)
     )
     feed = Feed()
     runtime = NodeRuntime(

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from nara.core.names import name_problem, printable
+from nara.core.settings import DEFAULTS, NodeSettings
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
@@ -180,6 +181,7 @@ class Setting:
     group: str = "node"
     default_text: str = ""  # how --help and the docs show a default computed at load time
     redact: Callable[[str], str] | None = None  # how a rejected value may be echoed
+    node: str = ""  # the NodeSettings field this setting resolves into (Config.node)
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -270,11 +272,12 @@ SETTINGS: tuple[Setting, ...] = (
         "public_url",
         ("public-url",),
         ("PUBLIC_URL",),
-        "",
+        DEFAULTS.public_url,
         str,
         "Public URL of this nara's dashboard, announced in newspapers.",
         metavar="URL",
         group="http",
+        node="public_url",
     ),
     Setting(
         "base_path",
@@ -304,11 +307,12 @@ SETTINGS: tuple[Setting, ...] = (
         "memory_mode",
         ("memory-mode",),
         ("MEMORY_MODE",),
-        "medium",
+        DEFAULTS.memory_mode,
         _choice(MEMORY_MODES),
         "Memory profile: short (2,000 ledger events), medium (20,000) or hog (200,000).",
         metavar="MODE",
         group="node",
+        node="memory_mode",
     ),
     Setting(
         "ledger_capacity",
@@ -324,109 +328,119 @@ SETTINGS: tuple[Setting, ...] = (
         "max_naras",
         ("max-naras",),
         ("NARA_MAX_NARAS",),
-        1000,
+        DEFAULTS.max_naras,
         _int_range(2, 100_000),
         "Most other naras kept in the neighbourhood, 2 to 100,000. When it is full, a newcomer "
         "takes the place of a nara that is not ONLINE, or of a recent stranger nobody vouched "
         "for; established naras are never pushed out (docs/security.md).",
         metavar="N",
         group="node",
+        node="max_naras",
     ),
     Setting(
         "new_naras_per_s",
         ("new-naras-per-s",),
         ("NARA_NEW_NARAS_PER_S",),
-        5.0,
+        DEFAULTS.new_naras_per_s,
         _rate_range(0.1, 100_000),
         "Naras never seen before that are admitted per second, 0.1 to 100,000 (a token bucket "
         "with -new-naras-burst); newcomers beyond it are dropped (rate_limited) until a slot "
         "frees. Raise it only for a large network starting at once, or a load test.",
         metavar="N",
         group="node",
+        node="new_naras_per_s",
     ),
     Setting(
         "new_naras_burst",
         ("new-naras-burst",),
         ("NARA_NEW_NARAS_BURST",),
-        50,
+        DEFAULTS.new_naras_burst,
         _int_range(1, 100_000),
         "Newcomers admitted at once before -new-naras-per-s applies, 1 to 100,000.",
         metavar="N",
         group="node",
+        node="new_naras_burst",
     ),
     Setting(
         "checkpoint_interval",
         ("checkpoint-interval",),
         ("NARA_CHECKPOINT_INTERVAL",),
-        86400.0,
+        DEFAULTS.checkpoint_interval_s,
         _seconds_range(60, 30 * 86_400),
         "Seconds between this nara's own checkpoint proposals, 60 to 2,592,000 (the reference "
         "proposes at most once a day). A proposal also needs at least 6 other naras ONLINE.",
         metavar="SECONDS",
         group="node",
+        node="checkpoint_interval_s",
     ),
     Setting(
         "checkpoint_check",
         ("checkpoint-check",),
         ("NARA_CHECKPOINT_CHECK",),
-        900.0,
+        DEFAULTS.checkpoint_check_s,
         _seconds_range(1, 86_400),
         "How often, in seconds, this nara checks whether a proposal is due, 1 to 86,400.",
         metavar="SECONDS",
         group="node",
+        node="checkpoint_check_s",
     ),
     Setting(
         "checkpoint_vote_window",
         ("checkpoint-vote-window",),
         ("NARA_CHECKPOINT_VOTE_WINDOW",),
-        60.0,
+        DEFAULTS.checkpoint_vote_window_s,
         _seconds_range(1, 3600),
         "Seconds a proposal collects votes before it is finalised, 1 to 3,600.",
         metavar="SECONDS",
         group="node",
+        node="checkpoint_vote_window_s",
     ),
     Setting(
         "checkpoint_vote_after",
         ("checkpoint-vote-after",),
         ("NARA_CHECKPOINT_VOTE_AFTER",),
-        60.0,
+        DEFAULTS.checkpoint_vote_after_s,
         _seconds_range(1, 86_400),
         "Seconds this nara must have run before it votes on checkpoints (it abstains before).",
         metavar="SECONDS",
         group="node",
+        node="checkpoint_vote_after_s",
     ),
     Setting(
         "max_clock_skew",
         ("max-clock-skew",),
         ("NARA_MAX_CLOCK_SKEW",),
-        300.0,
+        DEFAULTS.clock_skew_s,
         _seconds_range(5, 86_400),
         "Seconds a hey-there's or chau's own time may differ from this machine's clock, 5 to "
         "86,400; messages further off are dropped (clock_skew).",
         metavar="SECONDS",
         group="node",
+        node="clock_skew_s",
     ),
     Setting(
         "missing_after",
         ("missing-after",),
         ("NARA_MISSING_AFTER",),
-        300.0,
+        DEFAULTS.missing_after_s,
         _seconds_range(MIN_MISSING_AFTER_S, MAX_MISSING_AFTER_S),
         "Seconds without news before an ONLINE nara is MISSING (the reference's 300), plus a "
         "grace of 10 % (at most 30 s) so a quiet nara posting every 300 s does not flap. "
         "1 to 86400 (one day).",
         metavar="SECONDS",
         group="node",
+        node="missing_after_s",
     ),
     Setting(
         "gossip_missing_after",
         ("gossip-missing-after",),
         ("NARA_GOSSIP_MISSING_AFTER",),
-        3600.0,
+        DEFAULTS.gossip_missing_after_s,
         _seconds_range(MIN_MISSING_AFTER_S, MAX_MISSING_AFTER_S),
         "The same threshold for naras that announce transport_mode gossip, 1 to 86400.",
         metavar="SECONDS",
         group="node",
+        node="gossip_missing_after_s",
     ),
     Setting(
         "state_dir",
@@ -475,31 +489,20 @@ class Config:
     mqtt_pass: str = dataclasses.field(default="", repr=False)
     mqtt_insecure: bool = False
     http_addr: str = ":8080"
-    public_url: str = ""
     base_path: str = ""
     http_max_connections: int = 0  # 0: MAX_CONNECTIONS_DEFAULT (nara/http/server.py)
-    memory_mode: str = "medium"
-    ledger_capacity: int = 0
-    max_naras: int = 1000
-    new_naras_per_s: float = 5.0
-    new_naras_burst: int = 50
-    max_clock_skew: float = 300.0
-    checkpoint_interval: float = 86400.0
-    checkpoint_check: float = 900.0
-    checkpoint_vote_window: float = 60.0
-    checkpoint_vote_after: float = 60.0
-    missing_after: float = 300.0
-    gossip_missing_after: float = 3600.0
+    ledger_capacity: int = 0  # as set; 0: from -memory-mode (node.ledger_capacity is in force)
     state_dir: str = ""  # "": no state directory, memory only (load_config picks the default)
     log_level: str = "info"
     log_format: str = "text"
     # Facts from the environment that are not settings of their own.
-    hostname: str = ""
     kubernetes: bool = False  # KUBERNETES_SERVICE_HOST is set (the 🐳 flair)
+    # The protocol core's settings (and the hostname), resolved from the rows with ``node=``.
+    node: NodeSettings = DEFAULTS
 
     @property
-    def effective_ledger_capacity(self) -> int:
-        return self.ledger_capacity or MEMORY_MODE_CAPACITY[self.memory_mode]
+    def hostname(self) -> str:
+        return self.node.hostname
 
     @property
     def http_host_port(self) -> tuple[str, int]:
@@ -641,10 +644,8 @@ def _check_ambiguous(environ: Mapping[str, str]) -> None:
 def load_config(args: argparse.Namespace, environ: Mapping[str, str], hostname: str) -> Config:
     """Resolve every setting: flag > env var (> *_FILE) > default. Raises ConfigError."""
     _check_ambiguous(environ)
-    values: dict[str, Any] = {
-        "hostname": hostname,
-        "kubernetes": bool(environ.get("KUBERNETES_SERVICE_HOST")),
-    }
+    values: dict[str, Any] = {"kubernetes": bool(environ.get("KUBERNETES_SERVICE_HOST"))}
+    node: dict[str, Any] = {"hostname": hostname}
     for setting in SETTINGS:
         raw: str | None = getattr(args, setting.name, None)
         source = f"-{setting.flags[0]}"
@@ -668,7 +669,11 @@ def load_config(args: argparse.Namespace, environ: Mapping[str, str], hostname: 
             values[setting.name] = setting.parse(raw)
         except ValueError as exc:
             raise ConfigError(f"{source} {_shown(setting, raw)}: {exc}") from None
-    config = Config(**values)
+    for setting in SETTINGS:
+        if setting.node:
+            node[setting.node] = values.pop(setting.name)
+    node["ledger_capacity"] = values["ledger_capacity"] or MEMORY_MODE_CAPACITY[node["memory_mode"]]
+    config = Config(**values, node=NodeSettings(**node))
     config.http_host_port  # noqa: B018 - validates the address early
     return config
 

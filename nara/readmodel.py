@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from nara.core import gojson, views
+from nara.core.ledger import Entry
 from nara.core.projections.neighbourhood import Neighbour
 from nara.core.protocol import Node
 from nara.feed import Feed, Frame
@@ -148,6 +149,58 @@ class ReadModel:
     def changes(self) -> list[dict[str, object]]:
         """The change log, newest first."""
         return list(reversed(self._changes))
+
+    # The views that are not kept as cards: computed from the core's state on request, here, so
+    # handlers never hold a core object (the "http → shell: feed only" rule).
+
+    def status_raw(self, name: str) -> bytes | None:
+        """The NaraStatus bytes a neighbour last sent, exactly as received (None for self)."""
+        entry = self.node.neighbourhood.get(name)
+        return None if entry is None else entry.status_raw
+
+    @property
+    def ledger_seq(self) -> int:
+        """The newest ledger entry's sequence number (where a fresh /events client starts)."""
+        return self.node.ledger.last_seq
+
+    def ledger_since(self, seq: int) -> Iterable[Entry]:
+        """Ledger entries after ``seq`` that the ledger still holds, oldest first (SSE resume)."""
+        return self.node.ledger.since(seq)
+
+    def profile(self, name: str, now: int) -> dict[str, object] | None:
+        return views.profile(self.node, name, now)
+
+    def events(self, **filters: int | str) -> tuple[list[dict[str, object]], int]:
+        """A newest-first page of ledger events as inspector items, and the total matched."""
+        limit, offset = int(filters.pop("limit", 50)), int(filters.pop("offset", 0))
+        entries, total = self.node.ledger.query(limit=limit, offset=offset, **filters)  # type: ignore[arg-type]
+        return [views.inspector_item(e) for e in entries], total
+
+    def checkpoints(self) -> dict[str, object]:
+        return views.inspector_checkpoints(self.node)
+
+    def checkpoint(self, name: str) -> dict[str, object] | None:
+        return views.inspector_checkpoint(self.node, name)
+
+    def uptime(self, name: str, now: int) -> dict[str, object] | None:
+        return views.inspector_uptime(self.node, name, now)
+
+    def gauges(self) -> dict[str, int]:
+        """The node's sizes for /metrics: ledger held and capacity, roster capacity."""
+        ledger = self.node.ledger
+        return {
+            "ledger_events": len(ledger),
+            "ledger_capacity": ledger.capacity,
+            "max_naras": self.node.neighbourhood.capacity,
+        }
+
+    def counter(self, key: str) -> int:
+        return self.node.counters[key]
+
+    def self_observation(self, now: int) -> tuple[int, int]:
+        """This node's own (last_seen, restarts)."""
+        me = self.node.me.observation(now)
+        return me.last_seen, me.restarts
 
     def node_info(self, build: dict[str, str], broker: str) -> dict[str, object]:
         return {

@@ -11,7 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from nara.context import CTX, NaraContext
-from nara.core import gojson, views
+from nara.core import gojson
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -82,11 +82,11 @@ async def changes_json(request: web.Request) -> web.Response:
 async def status_json(request: web.Request) -> web.Response:
     """The raw NaraStatus bytes a neighbour last sent, exactly as received (404 for self)."""
     name = request.match_info["name"]
-    entry = _ctx(request).runtime.node.neighbourhood.get(name)
-    if entry is None or entry.status_raw is None:
+    raw = _ctx(request).runtime.model.status_raw(name)
+    if raw is None:
         return not_found(f"no status known for {name!r}")
     return web.Response(
-        body=entry.status_raw + b"\n",
+        body=raw + b"\n",
         headers={
             "Content-Type": JSON_TYPE,
             "Cache-Control": "no-cache",
@@ -97,7 +97,7 @@ async def status_json(request: web.Request) -> web.Response:
 async def profile_json(request: web.Request) -> web.Response:
     ctx = _ctx(request)
     name = request.match_info["name"]
-    data = views.profile(ctx.runtime.node, name, ctx.runtime.clock())
+    data = ctx.runtime.model.profile(name, ctx.runtime.clock())
     if data is None:
         return not_found(f"no nara called {name!r} is known here")
     return json_response(data)
@@ -118,10 +118,10 @@ def _int_param(request: web.Request, key: str, default: int, lo: int, hi: int) -
 
 
 async def inspector_events(request: web.Request) -> web.Response:
-    ledger = _ctx(request).runtime.node.ledger
+    model = _ctx(request).runtime.model
     limit = _int_param(request, "limit", 50, 1, 500)
     offset = _int_param(request, "offset", 0, 0, 10**9)
-    entries, total = ledger.query(
+    items, total = model.events(
         service=request.query.get("service", ""),
         subject=request.query.get("subject", ""),
         after=_int_param(request, "after", 0, 0, 2**63 - 1),
@@ -131,22 +131,22 @@ async def inspector_events(request: web.Request) -> web.Response:
     )
     return json_response(
         {
-            "events": [views.inspector_item(e) for e in entries],
+            "events": items,
             "total": total,
-            "has_more": offset + len(entries) < total,
+            "has_more": offset + len(items) < total,
         }
     )
 
 
 async def inspector_checkpoints(request: web.Request) -> web.Response:
     """``/api/inspector/checkpoints``: the latest verified checkpoint of every subject."""
-    return json_response(views.inspector_checkpoints(_ctx(request).runtime.node))
+    return json_response(_ctx(request).runtime.model.checkpoints())
 
 
 async def inspector_checkpoint(request: web.Request) -> web.Response:
     """``/api/inspector/checkpoint/{name}``: one subject's latest checkpoint and its voters."""
     name = request.match_info["name"]
-    data = views.inspector_checkpoint(_ctx(request).runtime.node, name)
+    data = _ctx(request).runtime.model.checkpoint(name)
     if data is None:
         return not_found(f"no checkpoint known for {name!r}")
     return json_response(data)
@@ -156,7 +156,7 @@ async def inspector_uptime(request: web.Request) -> web.Response:
     """``/api/inspector/uptime/{name}``: periods, total, and the baseline's source."""
     ctx = _ctx(request)
     name = request.match_info["name"]
-    data = views.inspector_uptime(ctx.runtime.node, name, ctx.runtime.clock())
+    data = ctx.runtime.model.uptime(name, ctx.runtime.clock())
     if data is None:
         return not_found(f"no nara called {name!r} is known here")
     return json_response(data)

@@ -95,7 +95,8 @@ class NaraCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         ctx = self.ctx
         rt = ctx.runtime
-        node = rt.node
+        model = rt.model
+        sizes = model.gauges()
         now = rt.clock()
 
         received = CounterMetricFamily(
@@ -134,10 +135,10 @@ class NaraCollector(Collector):
             value=ctx.feed.slow_clients_dropped,
         )
         yield GaugeMetricFamily(
-            "nara_ledger_events", "Events held in the ledger.", value=len(node.ledger)
+            "nara_ledger_events", "Events held in the ledger.", value=sizes["ledger_events"]
         )
         yield GaugeMetricFamily(
-            "nara_ledger_capacity", "Ledger capacity in events.", value=node.ledger.capacity
+            "nara_ledger_capacity", "Ledger capacity in events.", value=sizes["ledger_capacity"]
         )
         connected = 0 if ctx.plaza is None or not ctx.plaza.connected.is_set() else 1
         yield GaugeMetricFamily(
@@ -174,10 +175,10 @@ class NaraCollector(Collector):
         yield GaugeMetricFamily(
             "nara_roster_capacity",
             "Most other naras kept (-max-naras).",
-            value=node.neighbourhood.capacity,
+            value=sizes["max_naras"],
         )
         for key, (name, help_text) in NODE_COUNTERS.items():
-            yield CounterMetricFamily(name, help_text, value=node.counters[key])
+            yield CounterMetricFamily(name, help_text, value=model.counter(key))
         abstains = CounterMetricFamily(
             "nara_checkpoint_abstains",
             "Proposals this nara did not vote on, by why (booting: it has run too briefly; "
@@ -185,13 +186,13 @@ class NaraCollector(Collector):
             labels=["why"],
         )
         for why in ("booting", "unsure"):
-            abstains.add_metric([why], node.counters[f"checkpoint_abstains_{why}"])
+            abstains.add_metric([why], model.counter(f"checkpoint_abstains_{why}"))
         yield abstains
         pruned = CounterMetricFamily(
             "nara_pruned", "Naras forgotten by tiered pruning, by tier.", labels=["tier"]
         )
         for tier in ("zombies", "newcomers", "established"):
-            pruned.add_metric([tier], node.counters[f"pruned_{tier}"])
+            pruned.add_metric([tier], model.counter(f"pruned_{tier}"))
         yield pruned
         yield GaugeMetricFamily(
             "nara_asset_cache_entries",
@@ -215,11 +216,11 @@ class NaraCollector(Collector):
             "Restarts of the nara this node has counted (from 0 again if it is forgotten).",
             labels=["name"],
         )
-        me = node.me.observation(now)
-        info.add_metric([node.name], 1)
-        online.add_metric([node.name], 1)
-        last_seen.add_metric([node.name], me.last_seen)
-        restarts.add_metric([node.name], me.restarts)
+        my_last_seen, my_restarts = model.self_observation(now)
+        info.add_metric([model.server], 1)
+        online.add_metric([model.server], 1)
+        last_seen.add_metric([model.server], my_last_seen)
+        restarts.add_metric([model.server], my_restarts)
         for card in rt.model.neighbours():
             data = card.data
             info.add_metric([card.name], 1)

@@ -51,13 +51,12 @@ def stream_position(raw: str, rev: str = "") -> tuple[int, int | None]:
 
 async def events(request: web.Request) -> web.StreamResponse:
     ctx = request.app[CTX]
-    ledger = ctx.runtime.node.ledger
     model = ctx.runtime.model
     cards = request.query.get("cards", "") == "1"
     raw = request.headers.get("Last-Event-ID") or request.query.get("last_event_id", "")
     last, have_rev = stream_position(raw.strip(), request.query.get("rev", ""))
     sub = ctx.feed.subscribe(cards=cards)  # subscribe before replaying: nothing falls between
-    start_seq = ledger.last_seq  # what a fresh client starts from (no await since subscribing)
+    start_seq = model.ledger_seq  # what a fresh client starts from (no await since subscribing)
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream; charset=utf-8",
@@ -68,14 +67,14 @@ async def events(request: web.Request) -> web.StreamResponse:
     )
     try:
         await response.prepare(request)
-        hello: dict[str, object] = {"server": ctx.identity.name, "seq": ledger.last_seq}
+        hello: dict[str, object] = {"server": ctx.identity.name, "seq": model.ledger_seq}
         if cards:
             hello["rev"] = model.rev
         await response.write(encode(Frame("connected", hello)))
         sent = last if last or not cards else start_seq
         sent_rev = have_rev or 0
         if last:
-            for entry in ledger.since(last):
+            for entry in model.ledger_since(last):
                 frame = entry_frame(entry, sent_rev)
                 if frame is not None:
                     await response.write(encode(frame, cards))

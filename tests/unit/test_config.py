@@ -16,6 +16,7 @@ from nara.config import (
     parse_http_addr,
 )
 from nara.core.names import valid_name
+from nara.core.settings import DEFAULTS, NodeSettings
 
 
 def load(argv: list[str], env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
@@ -24,8 +25,21 @@ def load(argv: list[str], env: dict[str, str] | None = None):  # type: ignore[no
 
 def test_defaults() -> None:
     config = load([])
-    assert config.http_addr == ":8080" and config.mqtt_host == "" and config.memory_mode == "medium"
-    assert config.effective_ledger_capacity == 20_000
+    assert config.http_addr == ":8080" and config.mqtt_host == ""
+    assert config.node == NodeSettings(hostname="host")
+
+
+def test_node_settings_resolve_into_one_value() -> None:
+    """The core's settings exist once: flags and env vars resolve straight into Config.node, the
+    value build_app hands to the core; the table's defaults are NodeSettings' own."""
+    config = load(["-max-naras", "7", "-memory-mode", "short"], {"NARA_MISSING_AFTER": "42"})
+    assert config.node.max_naras == 7 and config.node.missing_after_s == 42.0
+    assert config.node.memory_mode == "short" and config.node.ledger_capacity == 2_000
+    assert load(["-ledger-capacity", "99"]).node.ledger_capacity == 99
+    for setting in SETTINGS:
+        if setting.node:
+            assert setting.default == getattr(DEFAULTS, setting.node), setting.name
+            assert not hasattr(Config, setting.name), setting.name
 
 
 @pytest.mark.parametrize("flag", ["-mqtt-host", "--mqtt-host"])
@@ -104,8 +118,8 @@ def test_ledger_capacity_bounds(value: str) -> None:
 
 
 def test_ledger_capacity_accepts_its_documented_range() -> None:
-    assert load(["-ledger-capacity", "1"]).effective_ledger_capacity == 1
-    assert load(["-ledger-capacity", " 1000000 "]).effective_ledger_capacity == 1_000_000
+    assert load(["-ledger-capacity", "1"]).node.ledger_capacity == 1
+    assert load(["-ledger-capacity", " 1000000 "]).node.ledger_capacity == 1_000_000
 
 
 @pytest.mark.parametrize("flag", ["-missing-after", "-gossip-missing-after"])
@@ -118,9 +132,9 @@ def test_missing_after_is_finite_and_bounded(flag: str, value: str) -> None:
 
 
 def test_missing_after_accepts_its_documented_range() -> None:
-    assert load(["-missing-after", "1"]).missing_after == 1.0
-    assert load(["-missing-after", "4.5"]).missing_after == 4.5
-    assert load([], {"NARA_GOSSIP_MISSING_AFTER": "86400"}).gossip_missing_after == 86400.0
+    assert load(["-missing-after", "1"]).node.missing_after_s == 1.0
+    assert load(["-missing-after", "4.5"]).node.missing_after_s == 4.5
+    assert load([], {"NARA_GOSSIP_MISSING_AFTER": "86400"}).node.gossip_missing_after_s == 86400.0
 
 
 @pytest.mark.parametrize(
@@ -228,12 +242,12 @@ def test_state_dir_default_follows_xdg() -> None:
 
 @pytest.mark.parametrize("hostname", ["bad host", "x" * 70, "", "host+1", "h\u00e9te", "a#b.lan"])
 def test_an_unusable_hostname_gives_a_generated_name(hostname: str) -> None:
-    identity = resolve_identity(Config(hostname=hostname))
+    identity = resolve_identity(Config(node=NodeSettings(hostname=hostname)))
     assert valid_name(identity.name) and not identity.custom_mode
 
 
 def test_a_usable_hostname_is_the_name() -> None:
-    identity = resolve_identity(Config(hostname="kitchen.lan"))
+    identity = resolve_identity(Config(node=NodeSettings(hostname="kitchen.lan")))
     assert identity.name == "kitchen" and identity.custom_mode
 
 

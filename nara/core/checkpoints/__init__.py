@@ -6,7 +6,6 @@ are in ``messages``. The node (nara.core.protocol) routes the three topics here.
 
 from nara.core.checkpoints.book import (
     MIN_VALID_SIGNATURES,
-    MIN_VOTERS,
     TOLERANCE,
     CheckpointBook,
     Pending,
@@ -30,6 +29,7 @@ from nara.core.checkpoints.messages import (
     decode_vote,
     final_attestation,
 )
+from nara.core.settings import MIN_VOTERS
 
 __all__ = [
     "MIN_VALID_SIGNATURES",

@@ -26,10 +26,10 @@ from nara.core.crypto import SigningKey, verify_b64
 from nara.core.events import SVC_CHECKPOINT, SyncEvent, new_event
 from nara.core.observations import trimmed_mean
 from nara.core.payloads import Checkpoint
+from nara.core.settings import MIN_VOTERS
 from nara.core.wire import DropReason
 
 NS = 1_000_000_000
-MIN_VOTERS = 5  # MinVotersRequired: votes a proposal needs, and signatures a final must carry
 MIN_VALID_SIGNATURES = 2  # MinCheckpointSignatures: of a final's signatures, that must verify
 TOLERANCE = Trinity(restarts=5, total_uptime=60, start_time=60)  # checkpoint_service.go:358-360
 MAX_KEPT = 4  # finals kept per subject
