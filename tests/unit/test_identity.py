@@ -10,7 +10,7 @@ from pathlib import Path
 
 import base58
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from nara.core.crypto import verify_b64
@@ -203,14 +203,19 @@ def test_parse_rejects_other_lengths(raw: bytes) -> None:
 
 
 @given(st.text())
+@example("soul").via("an input the message itself contains (found by a CI run)")
 def test_parse_only_raises_soul_error(text: str) -> None:
     """Arbitrary text either parses or raises SoulError, whose message never echoes the input."""
     try:
         soul = parse_soul(text)
     except SoulError as err:
         assert "\n" not in str(err)
-        if len(text.strip()) > 3:
-            assert text.strip() not in str(err)
+        if len(text.strip()) > 3 and text.strip() in str(err):
+            # Only words the message has anyway (e.g. the input "soul"): the same message must
+            # come out for an input that shares nothing with this one.
+            with pytest.raises(SoulError) as other:
+                parse_soul("!" * len(text.strip()))
+            assert text.strip() in str(other.value)
     else:
         assert soul.text == text.strip()
 
