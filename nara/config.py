@@ -19,13 +19,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from nara.core.names import name_problem, printable
-from nara.core.settings import DEFAULTS, NodeSettings
+from nara.core.settings import DEFAULTS, MEMORY_MODE_CAPACITY, NodeSettings
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
 MEMORY_MODES = ("short", "medium", "hog")
 # Ledger capacity per memory mode (events kept in memory).
-MEMORY_MODE_CAPACITY = {"short": 2_000, "medium": 20_000, "hog": 200_000}
 # Documented bounds (docs/configuration.md): beyond them a value is a mistake, not a wish.
 MAX_LEDGER_CAPACITY = 1_000_000
 MIN_MISSING_AFTER_S = 1.0  # the node ticks once a second; tests use a few seconds
@@ -491,7 +490,6 @@ class Config:
     http_addr: str = ":8080"
     base_path: str = ""
     http_max_connections: int = 0  # 0: MAX_CONNECTIONS_DEFAULT (nara/http/server.py)
-    ledger_capacity: int = 0  # as set; 0: from -memory-mode (node.ledger_capacity is in force)
     state_dir: str = ""  # "": no state directory, memory only (load_config picks the default)
     log_level: str = "info"
     log_format: str = "text"
@@ -672,7 +670,10 @@ def load_config(args: argparse.Namespace, environ: Mapping[str, str], hostname: 
     for setting in SETTINGS:
         if setting.node:
             node[setting.node] = values.pop(setting.name)
-    node["ledger_capacity"] = values["ledger_capacity"] or MEMORY_MODE_CAPACITY[node["memory_mode"]]
+    # -ledger-capacity 0 (its default) means "as -memory-mode says".
+    node["ledger_capacity"] = (
+        values.pop("ledger_capacity") or MEMORY_MODE_CAPACITY[node["memory_mode"]]
+    )
     config = Config(**values, node=NodeSettings(**node))
     config.http_host_port  # noqa: B018 - validates the address early
     return config

@@ -170,10 +170,13 @@ class ReadModel:
     def profile(self, name: str, now: int) -> dict[str, object] | None:
         return views.profile(self.node, name, now)
 
-    def events(self, **filters: int | str) -> tuple[list[dict[str, object]], int]:
+    def events(
+        self, *, service: str, subject: str, after: int, before: int, limit: int, offset: int
+    ) -> tuple[list[dict[str, object]], int]:
         """A newest-first page of ledger events as inspector items, and the total matched."""
-        limit, offset = int(filters.pop("limit", 50)), int(filters.pop("offset", 0))
-        entries, total = self.node.ledger.query(limit=limit, offset=offset, **filters)  # type: ignore[arg-type]
+        entries, total = self.node.ledger.query(
+            service=service, subject=subject, after=after, before=before, limit=limit, offset=offset
+        )
         return [views.inspector_item(e) for e in entries], total
 
     def checkpoints(self) -> dict[str, object]:

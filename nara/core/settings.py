@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MEMORY_MODE_CAPACITY = {"short": 2_000, "medium": 20_000, "hog": 200_000}  # ledger events
 MIN_VOTERS = 5  # MinVotersRequired: votes a proposal needs, and signatures a final must carry
 
 
 @dataclass(frozen=True, slots=True)
 class NodeSettings:
-    ledger_capacity: int = 20_000
+    ledger_capacity: int = MEMORY_MODE_CAPACITY["medium"]
     max_naras: int = 1000  # the roster bound (security.md, "Sybils")
     new_naras_per_s: float = 5.0  # admissions of naras never seen before
     new_naras_burst: int = 50
