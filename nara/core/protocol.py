@@ -740,7 +740,8 @@ class Node:
             return [_drop(topic, wire.DropReason.INVALID_EVENT, "a v1 vote")]
         if att.subject_id != self.identity.nara_id:
             return [_drop(topic, wire.DropReason.INVALID_EVENT, "a vote about another id")]
-        if self.checkpoints.add_vote(decoded, self.settings.checkpoint_min_voters):
+        online = sum(1 for n in self.neighbourhood.values() if n.online == ONLINE)
+        if self.checkpoints.add_vote(decoded, self.settings.checkpoint_min_voters, online):
             return self._finalize(now)
         return []
 
@@ -796,6 +797,7 @@ class Node:
             lambda voter: self.trinity(voter, now).total_uptime,
         )
         if cp is not None:
+            pending.outcome = "final"
             self.checkpoints.last_own_ns = now
             event = cps.final_event(cp, now)
             result = self.checkpoints.verify(event, self.key_for_id, now)
@@ -807,7 +809,9 @@ class Node:
             return out
         values = self.checkpoints.round2_values() if pending.round == 1 else None
         if values is not None:
+            pending.outcome = "round 2"
             return self._propose(values, 2, now)
+        pending.outcome = "no consensus"
         self.checkpoints.last_own_ns = now
         return [Note("info", f"checkpoint round {pending.round} found no consensus")]
 

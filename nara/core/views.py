@@ -225,7 +225,36 @@ def inspector_checkpoints(node: Node) -> dict[str, object]:
         if cp.previous_checkpoint_id:
             item["previous_checkpoint_id"] = cp.previous_checkpoint_id
         items.append(item)
-    return {"checkpoints": items}
+    return {"checkpoints": items, "own_round": _own_round(node)}
+
+
+def _own_round(node: Node) -> dict[str, object] | None:
+    """Our latest proposal and every verified vote it got (each voter's signed values), or
+    ``None`` before we first proposed: how a round was decided, Go voters included."""
+    pending = node.checkpoints.pending
+    if pending is None:
+        return None
+    att = pending.proposal.attestation
+    votes = [
+        {
+            "voter_name": v.attestation.attester,
+            "voter_id": v.attestation.attester_id,
+            "approved": v.approved,
+            "restarts": v.attestation.values.restarts,
+            "total_uptime": v.attestation.values.total_uptime,
+            "start_time": v.attestation.values.start_time,
+        }
+        for v in sorted(pending.votes.values(), key=lambda v: v.attestation.attester)
+    ]
+    return {
+        "round": pending.round,
+        "as_of_time": att.as_of_time,
+        "restarts": att.values.restarts,
+        "total_uptime": att.values.total_uptime,
+        "start_time": att.values.start_time,
+        "outcome": pending.outcome,
+        "votes": votes,
+    }
 
 
 def inspector_checkpoint(node: Node, name: str) -> dict[str, object] | None:

@@ -386,9 +386,11 @@ def howdy_signed_by(signer: SigningKey, from_: str, to: str, seq: int, me: NaraS
 # ---- processes -------------------------------------------------------------------------------
 
 
-def start_naras(spawn: Callable[..., Any], names: Iterable[str], **kwargs: Any) -> list[Any]:
+def start_naras(
+    spawn: Callable[..., Any], names: Iterable[str], *args: str, **kwargs: Any
+) -> list[Any]:
     """Start several naras at once (their imports overlap) and wait until each one listens."""
-    naras = [spawn(name, wait=False, **kwargs) for name in names]
+    naras = [spawn(name, *args, wait=False, **kwargs) for name in names]
     for nara in naras:
 
         def listening(nara: Any = nara) -> str | None:

@@ -261,3 +261,44 @@ def test_attestation_strings_are_the_reference_ones() -> None:
         replace(att, version=1).signable()
         == b"attestation:v1:AID:SID:1700000000:3:86400:1690000000"
     )
+
+
+def test_one_dissenter_among_the_first_five_votes_does_not_sink_the_round() -> None:
+    """Six voters ONLINE, the first vote signs other values: the round waits for the sixth
+    vote (or the window's end) and makes the final of the five approvals. The reference would
+    finalize at the fifth vote and find no consensus."""
+    plaza = Plaza([f"n{i}" for i in range(7)], **FAST)
+    plaza.run(20)
+    me = plaza.nodes["n0"]
+    others = [n for name, n in plaza.nodes.items() if name != "n0"]
+    values = me.own_trinity(plaza.now)
+    proposal = me.checkpoints.propose(
+        me.key, me.name, me.identity.nara_id, values, 1, plaza.now, 60 * NS
+    )
+    att = proposal.attestation
+
+    def vote(voter: Node, approved: bool) -> bytes:
+        signed = Attestation(
+            version=2,
+            subject=me.name,
+            subject_id=me.identity.nara_id,
+            values=values if approved else replace(values, restarts=values.restarts + 40),
+            attester=voter.name,
+            attester_id=voter.identity.nara_id,
+            last_seen_checkpoint_id="",
+            as_of_time=att.as_of_time,
+        ).signed(voter.key)
+        return cps.Vote(signed, att.as_of_time, 1, approved).to_json()
+
+    outs = [me.on_message(cps.TOPIC_VOTE, vote(others[0], False), plaza.now)]
+    outs += [me.on_message(cps.TOPIC_VOTE, vote(v, True), plaza.now) for v in others[1:5]]
+    assert not [c for out in outs for c in out if isinstance(c, Publish)]  # five of six: waiting
+    assert me.checkpoints.pending is not None and me.checkpoints.pending.outcome == "collecting"
+    last = me.on_message(cps.TOPIC_VOTE, vote(others[5], True), plaza.now)
+    finals = [c for c in last if isinstance(c, Publish) and c.topic == cps.TOPIC_FINAL]
+    assert len(finals) == 1
+    event = cps.decode_final(finals[0].payload)
+    assert isinstance(event, SyncEvent) and isinstance(event.payload, Checkpoint)
+    assert others[0].identity.nara_id not in event.payload.voter_ids
+    assert len(event.payload.voter_ids) == 6  # the proposer and the five approvals
+    assert me.checkpoints.pending.outcome == "final"

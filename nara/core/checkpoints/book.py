@@ -107,6 +107,7 @@ class Pending:
     expires_ns: int
     votes: dict[str, Vote] = field(default_factory=dict)  # attester ID → its vote
     finalized: bool = False
+    outcome: str = "collecting"  # then "final", "round 2" or "no consensus"
 
     @property
     def round(self) -> int:
@@ -207,8 +208,11 @@ class CheckpointBook:
         self.pending = Pending(proposal, now + window_ns)
         return proposal
 
-    def add_vote(self, vote: Vote, min_voters: int) -> bool:
-        """Collect a verified vote for our pending proposal; True when it is time to finalize."""
+    def add_vote(self, vote: Vote, min_voters: int, voters_online: int) -> bool:
+        """Collect a verified vote for our pending proposal; True when it is time to finalize
+        before the window closes: every one of the ``voters_online`` others has voted. (The
+        reference finalizes at the fifth vote, checkpoint_service.go:480-489, so one dissenter
+        among the first five sinks a round the rest agree on; we hear the whole window out.)"""
         p = self.pending
         if p is None or p.finalized:
             return False
@@ -218,7 +222,7 @@ class CheckpointBook:
         if voter not in p.votes and len(p.votes) >= MAX_VOTES:
             return False
         p.votes[voter] = vote
-        return len(p.votes) >= min_voters
+        return len(p.votes) >= max(min_voters, voters_online)
 
     def consensus(self, min_voters: int, uptime_of: Callable[[str], int]) -> Checkpoint | None:
         """The largest group of votes with identical signed values (checkpoint_service.go:584-701),
