@@ -556,7 +556,7 @@ def test_nara_checkpoint_messages_verify_in_go(gowire: GoWire) -> None:
         ).signed(voter.signing_key())
         vote = cps.Vote(att, now // NS, 1, True)
         votes.append(vote)
-        book.add_vote(vote, cps.MIN_VOTERS)
+        book.add_vote(vote, cps.MIN_VOTERS, len(naras) - 1)
     cp = book.consensus(cps.MIN_VOTERS, lambda name: 0)
     assert cp is not None and len(cp.voter_ids) == 6
     final = cps.final_event(cp, now + 60 * NS)
