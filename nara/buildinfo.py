@@ -12,12 +12,9 @@ is right there, and the built assets' ``asset-hash.txt`` when present; anything 
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import importlib.resources
 import json
 import platform
-import shutil
-import subprocess
 from pathlib import Path
 
 UNKNOWN = "unknown"
@@ -66,6 +63,10 @@ def _bundled() -> dict[str, str] | None:
 
 
 def _from_source() -> dict[str, str]:
+    # Imported here, not at the top: only a source checkout gets this far (the frozen binary
+    # reads _buildinfo.json), and importlib.metadata is ~10 ms of every cold start.
+    import importlib.metadata
+
     try:
         version = importlib.metadata.version("nara")
     except importlib.metadata.PackageNotFoundError:
@@ -80,6 +81,9 @@ def _from_source() -> dict[str, str]:
 
 def _git_commit(checkout: Path) -> str:
     # Only when cheap: a checkout right here and git on PATH; never longer than a second.
+    import shutil
+    import subprocess
+
     git = shutil.which("git")
     if git is None or not (checkout / ".git").exists():
         return UNKNOWN

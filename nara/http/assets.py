@@ -59,7 +59,30 @@ class Asset:
     body: bytes
     gzipped: bytes | None
     content_type: str
-    etag: str
+    etag: str  # of the identity body; the gzip variant has its own (a strong ETag names bytes)
+    gzip_etag: str = ""
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding value accepts gzip (RFC 9110 §12.5.3): listed as ``gzip`` (or
+    ``x-gzip``, or covered by ``*``) with a q-value above 0. ``gzip;q=0`` refuses it."""
+    star: bool | None = None
+    for item in accept_encoding.split(","):
+        name, _, params = item.partition(";")
+        name = name.strip().lower()
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = 0.0
+        if name in ("gzip", "x-gzip"):
+            return q > 0
+        if name == "*":
+            star = q > 0
+    return bool(star)
 
 
 def web_root() -> Traversable:
@@ -116,9 +139,10 @@ class AssetStore:
             ctype += "; charset=utf-8"
         gz = None
         if ctype.startswith(COMPRESSIBLE) and len(body) > 1024:
-            gz = gzip.compress(body, compresslevel=6, mtime=0)
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        asset = Asset(body, gz, ctype, etag)
+            # Compressed once per asset and kept, so the best level costs nothing per request.
+            gz = gzip.compress(body, compresslevel=9, mtime=0)
+        digest = hashlib.sha256(body).hexdigest()[:32]
+        asset = Asset(body, gz, ctype, f'"{digest}"', f'"{digest}-gz"' if gz is not None else "")
         self._cache[rel] = asset
         return asset
 
@@ -126,19 +150,23 @@ class AssetStore:
         asset = self.get(rel)
         if asset is None:
             raise web.HTTPNotFound(text="not found\n")
+        use_gzip = asset.gzipped is not None and accepts_gzip(
+            request.headers.get("Accept-Encoding", "")
+        )
+        etag = asset.gzip_etag if use_gzip else asset.etag
         headers = {
             "Content-Type": asset.content_type,
             "Cache-Control": cache,
-            "ETag": asset.etag,
+            "ETag": etag,
             "Content-Security-Policy": csp,
             "Vary": "Accept-Encoding",
         }
-        if request.headers.get("If-None-Match") == asset.etag:
-            return web.Response(status=304, headers=headers)
-        body = asset.body
-        if asset.gzipped is not None and "gzip" in request.headers.get("Accept-Encoding", ""):
-            body = asset.gzipped
+        if use_gzip:
             headers["Content-Encoding"] = "gzip"
+        if_none_match = request.headers.get("If-None-Match")
+        if if_none_match is not None and etag in (t.strip() for t in if_none_match.split(",")):
+            return web.Response(status=304, headers=headers)
+        body = asset.gzipped if use_gzip and asset.gzipped is not None else asset.body
         return web.Response(body=body, headers=headers)
 
     def cache_policy(self, rel: str) -> str:

@@ -60,7 +60,17 @@ def test_hashed_assets_are_immutable_compressed_and_revalidated(node: NaraProces
     )
     status, packed, zheaders = fetch(node.url + scripts[0], **{"Accept-Encoding": "gzip"})
     assert zheaders.get("content-encoding") == "gzip" and gzip.decompress(packed) == plain
+    assert zheaders["vary"] == "Accept-Encoding" and zheaders["content-length"] == str(len(packed))
     assert fetch(node.url + scripts[0], **{"If-None-Match": headers["etag"]})[0] == 304
+    # Each variant has its own strong ETag, and 304 only for the one the client would get.
+    assert zheaders["etag"] != headers["etag"]
+    gz_304 = {"Accept-Encoding": "gzip", "If-None-Match": zheaders["etag"]}
+    assert fetch(node.url + scripts[0], **gz_304)[0] == 304
+    stale = {"Accept-Encoding": "gzip", "If-None-Match": headers["etag"]}
+    assert fetch(node.url + scripts[0], **stale)[0] == 200
+    # gzip;q=0 refuses gzip: the identity body comes back.
+    status, refused, rheaders = fetch(node.url + scripts[0], **{"Accept-Encoding": "gzip;q=0"})
+    assert status == 200 and refused == plain and "content-encoding" not in rheaders
 
 
 def test_docs_are_served_under_the_base_path(node: NaraProcess) -> None:
