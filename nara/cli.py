@@ -1,7 +1,8 @@
 """Command line: argv → Config → a subcommand. ``serve`` (the default) runs the node; ``identity``,
 ``soul``, ``healthcheck`` and ``version`` are small local tools.
 
-Exit codes: 0 fine, 1 healthcheck failed, 2 unusable configuration (bad flag, soul, busy port).
+Exit codes: 0 fine (also: handed over to a new instance), 1 healthcheck failed, 2 unusable
+configuration (bad flag, soul, busy port) or a failed takeover (a restart would not fix either).
 """
 
 from __future__ import annotations
@@ -229,7 +230,7 @@ async def serve(config: Config, identity: Identity, sock: socket.socket) -> int:
     from aiohttp import web
 
     from nara.app import SHUTDOWN_BUDGET_S, build_app
-    from nara.handover import TakeoverFailed, take_over
+    from nara.handover import OldInstanceGone, TakeoverFailed, remembers_itself, take_over
     from nara.http.server import http_runner
 
     loop = asyncio.get_running_loop()
@@ -256,9 +257,16 @@ async def serve(config: Config, identity: Identity, sock: socket.socket) -> int:
         log.info("taking over from %s", config.takeover)
         try:
             handed = await take_over(config, identity, config.node.ledger_capacity)
+        except OldInstanceGone as exc:
+            if not remembers_itself(config, identity):
+                log.error("takeover failed: %s; nothing changed", exc)
+                return 2
+            # The state directory already knows this nara: this instance took over before
+            # and is being restarted (a crash, a reboot). Start as the restart it is.
+            log.warning("takeover: %s; this instance has state of its own: starting on it", exc)
         except TakeoverFailed as exc:
             log.error("takeover failed: %s; nothing changed, the old instance keeps serving", exc)
-            return 1
+            return 2
 
     def on_handed_over() -> None:
         log.info("handed over to the new instance: stopping (exit 0, no chau)")

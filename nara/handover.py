@@ -131,6 +131,10 @@ def _endpoint(url: str, path: str) -> str:
     return url.rstrip("/") + path
 
 
+class OldInstanceGone(TakeoverFailed):
+    """Nothing answered at the old instance's address (refused, unreachable, timed out)."""
+
+
 class _Busy(Exception):
     """429 from the old instance: its rate limit; worth another try in a second."""
 
@@ -175,6 +179,16 @@ async def old_instance_info(url: str) -> Any:
             return await _request(session, "GET", _endpoint(url, "/api/takeover"), 64 * 1024)
     except (aiohttp.ClientError, TimeoutError, TakeoverFailed, ValueError, _Busy):
         return None
+
+
+def remembers_itself(config: Config, identity: Identity) -> bool:
+    """Whether this instance's state directory already holds this nara's state file."""
+    if not config.state_dir:
+        return False
+    from nara.state import StateStore
+
+    path = StateStore(config.state_dir, identity.nara_id, identity.name, log).path
+    return path is not None and path.is_file()
 
 
 def check_state_dir(directory: str) -> None:
@@ -231,35 +245,45 @@ async def take_over(config: Config, identity: Identity, max_events: int) -> Bund
     url = config.takeover
     check_state_dir(config.state_dir)
     await check_plaza(config, identity)
-    key = identity.signing_key()
     timeout = aiohttp.ClientTimeout(total=CLIENT_TIMEOUT_S)
-    try:
-        async with aiohttp.ClientSession(timeout=timeout) as session:
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        try:
             challenge = await _request(
                 session, "POST", _endpoint(url, "/api/takeover/challenge"), 4096
             )
-            nonce = challenge.get("nonce") if isinstance(challenge, dict) else None
-            if not isinstance(nonce, str) or len(nonce) > 100:
-                raise TakeoverFailed("the old instance gave no challenge")
-            proof = {
-                "name": identity.name,
-                "nara_id": identity.nara_id,
-                "nonce": nonce,
-                "signature": core.sign_proof(key, identity.name, identity.nara_id, nonce),
-            }
-            answer = await _request(
-                session,
-                "POST",
-                _endpoint(url, "/api/takeover"),
-                core.MAX_BUNDLE_BYTES + 4096,
-                json=proof,
-            )
+        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+            raise OldInstanceGone(f"nothing answers at {url} ({type(exc).__name__})") from None
+        except _Busy:
+            raise TakeoverFailed("the old instance is busy (rate limit); try again") from None
+        return await _finish(session, url, identity, challenge, max_events)
+
+
+async def _finish(
+    session: aiohttp.ClientSession, url: str, identity: Identity, challenge: Any, max_events: int
+) -> Bundle:
+    """Answer the challenge with the proof and open the bundle the old instance sends back."""
+    key = identity.signing_key()
+    nonce = challenge.get("nonce") if isinstance(challenge, dict) else None
+    if not isinstance(nonce, str) or len(nonce) > 100:
+        raise TakeoverFailed("the old instance gave no challenge")
+    proof = {
+        "name": identity.name,
+        "nara_id": identity.nara_id,
+        "nonce": nonce,
+        "signature": core.sign_proof(key, identity.name, identity.nara_id, nonce),
+    }
+    try:
+        answer = await _request(
+            session,
+            "POST",
+            _endpoint(url, "/api/takeover"),
+            core.MAX_BUNDLE_BYTES + 4096,
+            json=proof,
+        )
     except _Busy:
         raise TakeoverFailed("the old instance is busy (rate limit); try again") from None
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise TakeoverFailed(
-            f"cannot reach the old instance at {url} ({type(exc).__name__})"
-        ) from None
+        raise TakeoverFailed(f"the old instance stopped answering ({type(exc).__name__})") from None
     try:
         return core.open_bundle(
             answer, key.public_raw, identity.name, identity.nara_id, nonce, max_events

@@ -10,6 +10,7 @@ accept takeovers): nothing changes and the old instance keeps serving.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -146,6 +147,23 @@ def test_handover_no_restart_no_chau_no_second_nara(
         assert entries[0]["StartTime"] == viewed["StartTime"]
         assert chaus_from(recorder, name, 0) == []
         assert "now OFFLINE" not in observer.output()
+
+        # Later the new instance restarts (a crash, a reboot) with the same -takeover: the old
+        # one is gone, but its own state directory knows this nara, so it starts on that, as
+        # the restart it is.
+        new.signal(signal.SIGTERM)
+        assert new.wait_exit(15) == 0
+        again = spawn_nara(
+            name,
+            "-takeover",
+            old.url,
+            "-state-dir",
+            str(tmp_path / "new"),
+            broker=mosquitto,
+            env=STEADY | {"NARA_SOUL": soul},
+        )
+        assert self_entry(again)["Restarts"] == before["Restarts"] + 1
+        assert self_entry(again)["StartTime"] == before["StartTime"]
     finally:
         recorder.close()
 
@@ -214,7 +232,7 @@ def test_failed_takeovers_change_nothing(
         ]
         for args, env, broker in cases:
             failed = spawn_nara(name, *args, broker=broker, env=STEADY | env, wait=False)
-            assert failed.wait_exit(60) == 1, failed.output()
+            assert failed.wait_exit(60) == 2, failed.output()
             assert "takeover failed" in failed.output()
 
         # Nothing changed: the old instance serves, the observer's view is the same, no chau.
@@ -237,5 +255,5 @@ def test_takeover_endpoints_are_off_unless_asked(
     assert old.get("/api/takeover")[0] == 404
     assert post(old.url.rstrip("/") + "/api/takeover/challenge")[0] == 404
     new = spawn_nara(name, "-takeover", old.url, env=STEADY | {"NARA_SOUL": soul}, wait=False)
-    assert new.wait_exit(60) == 1, new.output()
+    assert new.wait_exit(60) == 2, new.output()
     assert old.proc.poll() is None and old.get("/livez")[0] == 200
