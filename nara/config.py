@@ -473,7 +473,7 @@ SETTINGS: tuple[Setting, ...] = (
         "address, e.g. http://old-host:8080: prove the soul by a signed challenge, check this "
         "instance's state directory and plaza, then receive the old one's start time, restart "
         "count and ledger; it stops without a chau. The network sees no restart. On failure "
-        "nara exits 1 and the old instance keeps serving.",
+        "nara exits 2 and the old instance keeps serving.",
         metavar="URL",
         group="handover",
     ),
