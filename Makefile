@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HTTP_ADDR ?= :8080
 
-.PHONY: help bootstrap bootstrap-build run dev build build-web build-nix test test-unit lint fmt lock bench soak repro-check docker clean docs-config
+.PHONY: help bootstrap bootstrap-build run dev build build-web build-nix test test-unit lint fmt lock bench soak repro-check release-check docker clean docs-config
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -21,6 +21,10 @@ build-web: bootstrap-build ## build the dashboard (esbuild) and the docs (mkdocs
 
 build: bootstrap-build ## freeze bin/nara (one-file, static); builds web assets first when stale
 	@scripts/build-binary.sh
+
+release-check: ## the release smoke test on bin/nara as `make build` left it (version, health, UI, docs, chau on SIGTERM)
+	@test -x bin/nara || { echo "release-check: bin/nara is missing: run make build first" >&2; exit 1; }
+	@scripts/release-check.sh bin/nara
 
 run: build ## build bin/nara when stale and run it on :8080 (alone unless MQTT_HOST is set)
 	HTTP_ADDR=$${HTTP_ADDR:-$(HTTP_ADDR)} ./bin/nara

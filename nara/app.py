@@ -15,9 +15,12 @@ from aiohttp import web
 
 from nara.config import Config
 from nara.context import CTX, NaraContext
+from nara.core.handover import Bundle
 from nara.core.identity import Identity
 from nara.core.protocol import Node, subscriptions
 from nara.feed import Feed
+from nara.handover import Desk
+from nara.handover import add_routes as add_handover_routes
 from nara.http.assets import AssetStore
 from nara.http.metrics import REGISTRY, make_registry
 from nara.http.routes import add_routes
@@ -40,14 +43,27 @@ def build_app(
     sensors: SensorReader | None = None,
     build: dict[str, str] | None = None,
     on_fatal: Callable[[str, BaseException], None] | None = None,
+    handed: Bundle | None = None,
+    on_handed_over: Callable[[], None] | None = None,
 ) -> web.Application:
     rand = rand or random.SystemRandom()
     start_ns = clock()
     # What this nara must not forget between runs (nara/state.py): saved at once, and at shutdown.
     store = StateStore(config.state_dir, identity.nara_id, identity.name, log)
-    node = Node(
-        identity, config.node, rand, start_ns, remembered=boot(store, start_ns // 1_000_000_000)
-    )
+    if handed is None:
+        remembered = boot(store, start_ns // 1_000_000_000)
+    else:  # a handover: the old instance's memory, not a restart (nara/handover.py)
+        remembered = handed.remembered
+        store.save(remembered)
+    node = Node(identity, config.node, rand, start_ns, remembered=remembered)
+    if handed is not None:
+        node.adopt(handed.events)
+        log.info(
+            "took over from the old instance: start time %d, restarts %d, %d ledger events",
+            remembered.start_time_s,
+            remembered.restarts,
+            len(handed.events),
+        )
     feed = Feed()
     runtime = NodeRuntime(
         node, clock=clock, sensors=sensors or SensorReader(kubernetes=config.kubernetes), feed=feed
@@ -80,6 +96,20 @@ def build_app(
     app = web.Application()
     app[CTX] = ctx
     app[REGISTRY] = make_registry(ctx)
+    desk = Desk(
+        accepting=config.accept_takeover,
+        identity=identity,
+        clock=clock,
+        snapshot=lambda: Bundle(
+            identity.name,
+            identity.nara_id,
+            node.remembered(),
+            tuple(entry.event for entry in node.ledger),
+        ),
+        quiet=runtime.go_quiet,
+        finish=on_handed_over or (lambda: None),
+    )
+    add_handover_routes(app, config.base_path, desk)
     add_routes(app, config.base_path)
 
     def fatal(name: str, exc: BaseException) -> None:

@@ -1,7 +1,8 @@
 """Command line: argv → Config → a subcommand. ``serve`` (the default) runs the node; ``identity``,
 ``soul``, ``healthcheck`` and ``version`` are small local tools.
 
-Exit codes: 0 fine, 1 healthcheck failed, 2 unusable configuration (bad flag, soul, busy port).
+Exit codes: 0 fine (also: handed over to a new instance), 1 healthcheck failed, 2 unusable
+configuration (bad flag, soul, busy port) or a failed takeover (a restart would not fix either).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ log = logging.getLogger("nara")
 COMMANDS = ("serve", "identity", "soul", "healthcheck", "version")
 # Which settings each command reads (Setting.name); None: all of them. A flag outside its
 # command's set is a usage error, so `nara identity -mqtt-host x` cannot silently do nothing.
-IDENTITY_SETTINGS = tuple(s.name for s in SETTINGS if s.group == "identity")
+IDENTITY_SETTINGS = (*(s.name for s in SETTINGS if s.group == "identity"), "takeover")
 HEALTHCHECK_SETTINGS = ("http_addr", "base_path")
 
 _DESCRIPTION = """\
@@ -36,9 +37,10 @@ docs on one HTTP port.
 
 commands (the command comes first; without one, nara serves):
   nara [serve] [options]         run the node; takes every option below
-  nara identity [-nara-id NAME] [-soul SOUL]
+  nara identity [-nara-id NAME] [-soul SOUL] [-takeover URL]
                                  print, as JSON, who these settings make this
-                                 nara (never the soul)
+                                 nara (never the soul); with -takeover, also
+                                 whether that instance would hand over to it
   nara soul [-nara-id NAME] [-soul SOUL]
                                  print the soul, to move this nara to another
                                  machine (secret!)
@@ -229,6 +231,7 @@ async def serve(config: Config, identity: Identity, sock: socket.socket) -> int:
     from aiohttp import web
 
     from nara.app import SHUTDOWN_BUDGET_S, build_app
+    from nara.handover import OldInstanceGone, TakeoverFailed, remembers_itself, take_over
     from nara.http.server import http_runner
 
     loop = asyncio.get_running_loop()
@@ -250,7 +253,34 @@ async def serve(config: Config, identity: Identity, sock: socket.socket) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, on_signal, sig)
 
-    app = build_app(config, identity, build=buildinfo.build_info(), on_fatal=on_fatal)
+    handed = None
+    if config.takeover:
+        log.info("taking over from %s", config.takeover)
+        try:
+            handed = await take_over(config, identity, config.node.ledger_capacity)
+        except OldInstanceGone as exc:
+            if not remembers_itself(config, identity):
+                log.error("takeover failed: %s; nothing changed", exc)
+                return 2
+            # The state directory already knows this nara: this instance took over before
+            # and is being restarted (a crash, a reboot). Start as the restart it is.
+            log.warning("takeover: %s; this instance has state of its own: starting on it", exc)
+        except TakeoverFailed as exc:
+            log.error("takeover failed: %s; nothing changed, the old instance keeps serving", exc)
+            return 2
+
+    def on_handed_over() -> None:
+        log.info("handed over to the new instance: stopping (exit 0, no chau)")
+        stop.set()
+
+    app = build_app(
+        config,
+        identity,
+        build=buildinfo.build_info(),
+        on_fatal=on_fatal,
+        handed=handed,
+        on_handed_over=on_handed_over,
+    )
     runner = http_runner(
         app,
         config.http_max_connections,
@@ -323,7 +353,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(identity.soul.text)
         return 0
     if args.command == "identity":
-        print(json.dumps(identity.public_summary(), ensure_ascii=False, indent=2))
+        summary = identity.public_summary()
+        if config.takeover:
+            from nara.core.handover import forecast
+            from nara.handover import old_instance_info
+
+            old = asyncio.run(old_instance_info(config.takeover))
+            summary["takeover"] = forecast(
+                identity.name, identity.nara_id, identity.public_key, old
+            ) | {"url": config.takeover}
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
         return 0
 
     from nara.launcher import bind_to_parent

@@ -135,6 +135,15 @@ def _state_dir(text: str) -> str:
     return value
 
 
+def _takeover_url(text: str) -> str:
+    value = text.strip()
+    if not value:
+        return ""
+    if not value.startswith(("http://", "https://")) or len(value) > 2048:
+        raise ValueError("expected the old instance's http:// or https:// address")
+    return value.rstrip("/")
+
+
 def _bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -455,6 +464,32 @@ SETTINGS: tuple[Setting, ...] = (
         default_text="$XDG_STATE_HOME/nara, else ~/.local/state/nara",
     ),
     Setting(
+        "takeover",
+        ("takeover",),
+        ("NARA_TAKEOVER",),
+        "",
+        _takeover_url,
+        "Take over from a running instance of this nara (same soul and name) at this HTTP "
+        "address, e.g. http://old-host:8080: prove the soul by a signed challenge, check this "
+        "instance's state directory and plaza, then receive the old one's start time, restart "
+        "count and ledger; it stops without a chau. The network sees no restart. On failure "
+        "nara exits 2 and the old instance keeps serving.",
+        metavar="URL",
+        group="handover",
+    ),
+    Setting(
+        "accept_takeover",
+        ("accept-takeover",),
+        ("NARA_ACCEPT_TAKEOVER",),
+        False,
+        _bool,
+        "Let a new instance of this nara take over (its -takeover pointing here): answer "
+        "/api/takeover, which hands this nara's state over only for a signature by its soul's "
+        "key. Off: those endpoints do not exist.",
+        is_flag=True,
+        group="handover",
+    ),
+    Setting(
         "log_level",
         ("log-level",),
         ("LOG_LEVEL",),
@@ -493,6 +528,8 @@ class Config:
     state_dir: str = ""  # "": no state directory, memory only (load_config picks the default)
     log_level: str = "info"
     log_format: str = "text"
+    takeover: str = ""
+    accept_takeover: bool = False
     # Facts from the environment that are not settings of their own.
     kubernetes: bool = False  # KUBERNETES_SERVICE_HOST is set (the 🐳 flair)
     # The protocol core's settings (and the hostname), resolved from the rows with ``node=``.

@@ -74,6 +74,7 @@ class NodeRuntime:
         self.model = ReadModel(node, feed, clock())
         self._outbox: asyncio.Queue[Publish] = asyncio.Queue(maxsize=1000)
         self._stopped = False
+        self.quiet = False  # handed over (nara/handover.py): nothing more goes out, not even chau
 
     # ---- inputs ---------------------------------------------------------------------------
 
@@ -166,7 +167,7 @@ class NodeRuntime:
         it might still raise is one log line here and that message is skipped."""
         while True:
             command = await self._outbox.get()
-            if self.plaza is None:
+            if self.plaza is None or self.quiet:
                 continue
             try:
                 sent = await self.plaza.publish(command.topic, command.payload, command.qos)
@@ -179,6 +180,14 @@ class NodeRuntime:
                 continue
             if sent:
                 self.stats.published[topic_label(command.topic)] += 1
+
+    def go_quiet(self) -> None:
+        """Handed over: publish nothing from now on, and skip the chau at shutdown (the new
+        instance speaks for this nara now)."""
+        self.quiet = True
+        self._stopped = True
+        while not self._outbox.empty():
+            self._outbox.get_nowait()
 
     async def say_goodbye(self, wait_s: float = 2.0) -> None:
         """Shutdown: publish the chau straight away (bypassing the outbox) and wait for the ack."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 from collections import Counter, OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -194,6 +194,15 @@ class Node:
         self._prune_at = start_ns + int(settings.prune_every_s * NS)
 
     # ---- inputs -------------------------------------------------------------------------------
+
+    def adopt(self, events: Iterable[SyncEvent]) -> list[Command]:
+        """A handover (nara/core/handover.py): take in the ledger of the instance we replace,
+        already checked by ``open_bundle``; duplicates are skipped like any other."""
+        out: list[Command] = []
+        for event in events:
+            out.extend(self._append(event))
+        self.revision += 1
+        return out
 
     def on_connected(self, now: int) -> list[Command]:
         """(Re)connected to the plaza: announce again after 0-5 s of jitter (spec §8 Must 4)."""
