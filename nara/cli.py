@@ -355,6 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "identity":
         summary = identity.public_summary()
         if config.takeover:
+            import asyncio
+
             from nara.core.handover import forecast
             from nara.handover import old_instance_info
 
