@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from nara.core import barrio, trends, wire
 from nara.core import checkpoints as cps
-from nara.core import wire
 from nara.core.checkpoints import CheckpointBook, Trinity
 from nara.core.events import (
     SVC_CHAU,
@@ -91,6 +91,8 @@ def subscriptions(name: str) -> list[str]:
 
 class RandomSource(Protocol):
     def uniform(self, a: float, b: float, /) -> float: ...
+    def randrange(self, stop: int, /) -> int: ...
+    def shuffle(self, x: list[str], /) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +194,7 @@ class Node:
         self._checkpoint_check_at = start_ns + int(settings.checkpoint_check_s * NS)
         self._votes_due: list[tuple[int, bytes]] = []
         self._prune_at = start_ns + int(settings.prune_every_s * NS)
+        self._trend_at = start_ns + trends.INTERVAL_S * NS
 
     # ---- inputs -------------------------------------------------------------------------------
 
@@ -267,6 +270,9 @@ class Node:
                     self.counters["howdys_skipped"] += 1
         out += self._maintain_due(now)
         out += self._checkpoint_tick(now)
+        if now >= self._trend_at:
+            self._trend_at = now + trends.INTERVAL_S * NS
+            out += self._trend_step(now)
         if now >= self._prune_at:
             self._prune_at = now + int(self.settings.prune_every_s * NS)
             out += self._prune(now)
@@ -274,6 +280,42 @@ class Node:
         if out:
             self.revision += 1
         return out
+
+    def _trend_step(self, now: int) -> list[Command]:
+        """Join, start or leave a trend (nara/core/trends.py) from what our neighbours' own
+        signed newspapers say; the new trend rides in our next newspaper and flair."""
+        year, month = barrio.year_month(now)
+        peers = [
+            trends.Peer(
+                n.name,
+                n.status.trend,
+                n.status.trend_emoji,
+                n.online == ONLINE,
+                barrio.vibe_cluster(n.name, year, month),
+            )
+            for n in self.neighbourhood
+            if n.status is not None and n.signed_status
+        ]
+        me = self.me
+        change = trends.step(
+            self.name,
+            barrio.vibe_cluster(self.name, year, month),
+            me.trend,
+            me.personality,
+            peers,
+            self.rand,
+        )
+        if change is None:
+            return []
+        previous = me.trend
+        me.trend, me.trend_emoji = change.trend, change.emoji
+        me.buzz.bump(change.buzz)
+        what = {
+            "joined": f"now follows the trend {change.trend} {change.emoji}",
+            "started": f"started the trend {change.trend} {change.emoji}",
+            "left": f"is over the trend {previous}",
+        }[change.what]
+        return [Note("info", f"{self.name} {what}")]
 
     def shutdown(self, now: int) -> list[Command]:
         """Graceful exit: a signed chau (QoS 1 so the shell can wait for the broker's ack)."""
