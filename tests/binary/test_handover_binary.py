@@ -87,10 +87,8 @@ def test_bin_nara_hands_over_to_python_and_back(
                 what=f"the {where} instance's hey-there",
             )
             mine = self_entry(new)
-            assert (mine["StartTime"], mine["Restarts"]) == (
-                origin["StartTime"],
-                origin["Restarts"],
-            ), (where, mine, origin)
+            figures = ("StartTime", "Restarts", "LastRestart")
+            assert [mine[k] for k in figures] == [origin[k] for k in figures], (where, mine, origin)
             saved = json.loads(next((tmp_path / where).glob("state-*.json")).read_text())
             assert (saved["start_time_s"], saved["restarts"]) == (
                 origin["StartTime"],

@@ -123,6 +123,7 @@ def test_handover_no_restart_no_chau_no_second_nara(
         after = self_entry(new)
         assert after["StartTime"] == before["StartTime"]
         assert after["Restarts"] == before["Restarts"]
+        assert after["LastRestart"] == before["LastRestart"], "the same run goes on"
         saved = json.loads(next((tmp_path / "new").glob("state-*.json")).read_text())
         assert saved["restarts"] == before["Restarts"]
         assert saved["start_time_s"] == before["StartTime"]
