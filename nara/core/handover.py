@@ -199,6 +199,7 @@ def open_bundle(
         raise HandoverError("the bundle has no valid start_time_s")
     if not _int_in(restarts, 0, MAX_RESTARTS):
         raise HandoverError("the bundle has no valid restarts")
+    assert isinstance(start, int) and isinstance(restarts, int)
     # When the old instance's run began (its ``last_restart``); optional: 0 when absent.
     last_restart = doc.get("last_restart_s", 0)
     if last_restart != 0 and not _int_in(last_restart, start, MAX_START_TIME_S):
@@ -217,7 +218,7 @@ def open_bundle(
         if not event.is_valid() or len(event.to_json()) > MAX_EVENT_BYTES:
             raise HandoverError("a ledger entry is not a valid sync event")
         events.append(event)
-    assert isinstance(start, int) and isinstance(restarts, int) and isinstance(last_restart, int)
+    assert isinstance(last_restart, int)
     return Bundle(name, nara_id, Remembered(start, restarts, last_restart), tuple(events))
 
 
