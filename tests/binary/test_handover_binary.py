@@ -18,7 +18,7 @@ from pathlib import Path
 from tests.conftest import Broker, NaraProcess
 from tests.integration.helpers import Plaza as Recorder
 from tests.integration.helpers import make_identity, self_entry, sync_event_from, unique_name, until
-from tests.integration.test_handover import STEADY, chaus_from, seen_by
+from tests.integration.test_handover import STEADY, changes_of, chaus_from, seen_by
 
 Spawn = Callable[..., NaraProcess]
 PYTHON = [sys.executable, "-m", "nara"]
@@ -63,6 +63,7 @@ def test_bin_nara_hands_over_to_python_and_back(
             assert entries[0]["Restarts"] == viewed["Restarts"], (stage, entries, viewed)
             assert chaus_from(recorder, name, 0) == [], stage
             assert "now OFFLINE" not in observer.output(), stage
+            assert changes_of(observer, name) == ["joined"], stage
 
         def hand_over(old: NaraProcess, command: list[str], where: str) -> NaraProcess:
             since = time.monotonic()

@@ -44,6 +44,12 @@ def seen_by(observer: NaraProcess, name: str) -> list[dict[str, Any]]:
     return [item for item in observer.json("/api.json")["naras"] if item["Name"] == name]
 
 
+def changes_of(observer: NaraProcess, name: str) -> list[str]:
+    """The kinds in the observer's change log for ``name`` (/api/changes.json): a nara that never
+    left, went missing or restarted there has "joined" and nothing else."""
+    return [c["kind"] for c in observer.json(f"/api/changes.json?name={name}")["changes"]]
+
+
 def chaus_from(recorder: Recorder, name: str, since: float) -> list[Any]:
     return [
         m
@@ -148,6 +154,7 @@ def test_handover_no_restart_no_chau_no_second_nara(
         assert entries[0]["StartTime"] == viewed["StartTime"]
         assert chaus_from(recorder, name, 0) == []
         assert "now OFFLINE" not in observer.output()
+        assert changes_of(observer, name) == ["joined"]
 
         # Later the new instance restarts (a crash, a reboot) with the same -takeover: the old
         # one is gone, but its own state directory knows this nara, so it starts on that, as
@@ -313,5 +320,6 @@ def test_an_unhealthy_new_instance_exits_2_and_the_old_one_keeps_announcing(
         assert entries[0]["StartTime"] == viewed["StartTime"]
         assert chaus_from(recorder, name, 0) == []
         assert "now OFFLINE" not in observer.output()
+        assert changes_of(observer, name) == ["joined"]
     finally:
         recorder.close()

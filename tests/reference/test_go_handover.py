@@ -24,7 +24,13 @@ import pytest
 
 from tests.conftest import Broker, NaraProcess
 from tests.integration.helpers import Plaza, sync_event_from, until
-from tests.integration.test_handover import STEADY, chaus_from, old_and_observer, seen_by
+from tests.integration.test_handover import (
+    STEADY,
+    changes_of,
+    chaus_from,
+    old_and_observer,
+    seen_by,
+)
 from tests.reference.conftest import GoNara
 
 Spawn = Callable[..., NaraProcess]
@@ -126,6 +132,7 @@ def test_a_go_nara_sees_one_nara_no_restart_and_no_chau_across_a_handover(
     assert len(entries) == 1 and entries[0]["Online"] == "ONLINE", entries
     assert entries[0]["StartTime"] == ours_before["StartTime"]
     assert entries[0]["Restarts"] == ours_before["Restarts"]
+    assert changes_of(observer, name) == ["joined"]
     # And the new instance sees the Go nara.
     until(lambda: new.statuses().get("gopher") == "ONLINE", 60, "the new instance to list gopher")
     figures = {k: before[k] for k in WATCHED}
