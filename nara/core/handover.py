@@ -11,7 +11,7 @@ The flow (docs/deployment.md, "Canary deploys"; the shell is ``nara/handover.py`
    ``bundle_message(nonce, text)``, made with the same key: the new one checks it against its own
    public key, so a URL that is not the old instance cannot feed it a made-up past;
 4. the old one stops announcing, without a chau, and exits 0; the new one boots with the
-   bundle's start time and restart count (not bumped) and the bundle's ledger.
+   bundle's start time, restart count (not bumped) and last restart, and the bundle's ledger.
 
 Everything here takes its randomness and time as arguments: no I/O.
 """
@@ -134,7 +134,8 @@ def check_proof(
 @dataclass(frozen=True)
 class Bundle:
     """What the old instance passes on: what its state directory holds for this nara (the
-    start time and restart count, ``nara/state.py``) and its ledger."""
+    start time and restart count, ``nara/state.py``), when its run began (its last restart:
+    the new instance goes on with that run) and its ledger."""
 
     name: str
     nara_id: str
@@ -149,6 +150,7 @@ def encode_bundle(bundle: Bundle) -> str:
         "nara_id": bundle.nara_id,
         "start_time_s": bundle.remembered.start_time_s,
         "restarts": bundle.remembered.restarts,
+        "last_restart_s": bundle.remembered.last_restart_s,
         "ledger": [json.loads(e.to_json()) for e in bundle.events],
     }
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
@@ -197,6 +199,11 @@ def open_bundle(
         raise HandoverError("the bundle has no valid start_time_s")
     if not _int_in(restarts, 0, MAX_RESTARTS):
         raise HandoverError("the bundle has no valid restarts")
+    assert isinstance(start, int) and isinstance(restarts, int)
+    # When the old instance's run began (its ``last_restart``); optional: 0 when absent.
+    last_restart = doc.get("last_restart_s", 0)
+    if last_restart != 0 and not _int_in(last_restart, start, MAX_START_TIME_S):
+        raise HandoverError("the bundle has an invalid last_restart_s")
     ledger = doc.get("ledger")
     if not isinstance(ledger, list) or len(ledger) > max_events:
         raise HandoverError(f"the bundle's ledger is not a list of at most {max_events} events")
@@ -211,8 +218,8 @@ def open_bundle(
         if not event.is_valid() or len(event.to_json()) > MAX_EVENT_BYTES:
             raise HandoverError("a ledger entry is not a valid sync event")
         events.append(event)
-    assert isinstance(start, int) and isinstance(restarts, int)
-    return Bundle(name, nara_id, Remembered(start, restarts), tuple(events))
+    assert isinstance(last_restart, int)
+    return Bundle(name, nara_id, Remembered(start, restarts, last_restart), tuple(events))
 
 
 # ---- what `nara identity` says ------------------------------------------------------------------

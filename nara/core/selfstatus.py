@@ -48,6 +48,10 @@ class Remembered:
 
     start_time_s: int = 0
     restarts: int = 0
+    # When this run began, if not in this process: a handover passes it on, so the new instance
+    # says the same ``last_restart`` as the old one (no restart). 0: this process's start. Not
+    # kept in the state file: after a restart the run is this process's.
+    last_restart_s: int = 0
 
 
 class SelfState:
@@ -73,6 +77,8 @@ class SelfState:
         self.restarts = max(0, remembered.restarts)
         # 0: never started before as far as we know; then the network's votes may fill it in.
         self.first_start_s = remembered.start_time_s if remembered.start_time_s > 0 else 0
+        inherited = remembered.last_restart_s
+        self.run_start_s = inherited if 0 < inherited <= start_ns // NS else start_ns // NS
         self.sensors = Sensors()
         self.peer_buzz = PeerBuzz()
         self.network_size = 1
@@ -106,7 +112,9 @@ class SelfState:
         return voted if 0 < voted < run_start else run_start
 
     def remembered(self) -> Remembered:
-        return Remembered(start_time_s=self.start_time(), restarts=self.restarts)
+        return Remembered(
+            start_time_s=self.start_time(), restarts=self.restarts, last_restart_s=self.run_start_s
+        )
 
     def chattiness(self, now: int) -> int:
         return chattiness(
@@ -146,7 +154,7 @@ class SelfState:
             start_time=self.start_time(),
             online="ONLINE",
             last_seen=now // NS,
-            last_restart=self.start_ns // NS,
+            last_restart=self.run_start_s,
         )
 
     def license_plate(self, now: int) -> str:

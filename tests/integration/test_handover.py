@@ -44,6 +44,12 @@ def seen_by(observer: NaraProcess, name: str) -> list[dict[str, Any]]:
     return [item for item in observer.json("/api.json")["naras"] if item["Name"] == name]
 
 
+def changes_of(observer: NaraProcess, name: str) -> list[str]:
+    """The kinds in the observer's change log for ``name`` (/api/changes.json): a nara that never
+    left, went missing or restarted there has "joined" and nothing else."""
+    return [c["kind"] for c in observer.json(f"/api/changes.json?name={name}")["changes"]]
+
+
 def chaus_from(recorder: Recorder, name: str, since: float) -> list[Any]:
     return [
         m
@@ -123,6 +129,7 @@ def test_handover_no_restart_no_chau_no_second_nara(
         after = self_entry(new)
         assert after["StartTime"] == before["StartTime"]
         assert after["Restarts"] == before["Restarts"]
+        assert after["LastRestart"] == before["LastRestart"], "the same run goes on"
         saved = json.loads(next((tmp_path / "new").glob("state-*.json")).read_text())
         assert saved["restarts"] == before["Restarts"]
         assert saved["start_time_s"] == before["StartTime"]
@@ -147,6 +154,7 @@ def test_handover_no_restart_no_chau_no_second_nara(
         assert entries[0]["StartTime"] == viewed["StartTime"]
         assert chaus_from(recorder, name, 0) == []
         assert "now OFFLINE" not in observer.output()
+        assert changes_of(observer, name) == ["joined"]
 
         # Later the new instance restarts (a crash, a reboot) with the same -takeover: the old
         # one is gone, but its own state directory knows this nara, so it starts on that, as
@@ -257,3 +265,61 @@ def test_takeover_endpoints_are_off_unless_asked(
     new = spawn_nara(name, "-takeover", old.url, env=STEADY | {"NARA_SOUL": soul}, wait=False)
     assert new.wait_exit(60) == 2, new.output()
     assert old.proc.poll() is None and old.get("/livez")[0] == 200
+
+
+def test_an_unhealthy_new_instance_exits_2_and_the_old_one_keeps_announcing(
+    mosquitto: Broker, spawn_nara: Spawn, tmp_path: Path
+) -> None:
+    """The new instance's own checks come before it asks the old one anything: a state
+    directory it cannot write, or a plaza it cannot reach, makes it exit 2 with the reason. The
+    old instance never hears of it: it keeps serving and announcing (a newspaper after the
+    failures), the observer lists it ONLINE with the same figures, and nobody says chau."""
+    recorder = Recorder(mosquitto.host, mosquitto.port)
+    try:
+        name, soul, old, observer = old_and_observer(spawn_nara, mosquitto, tmp_path)
+        viewed = seen_by(observer, name)[0]
+        blocker = tmp_path / "a-file"
+        blocker.write_text("not a directory\n")
+        dead = f"tcp://127.0.0.1:{free_port()}"
+        cases = [
+            (
+                ["-state-dir", str(blocker / "state")],
+                mosquitto,
+                "state directory cannot be written",
+            ),
+            (["-mqtt-host", dead], None, "cannot reach the plaza"),
+        ]
+        for args, broker, reason in cases:
+            failed = spawn_nara(
+                name,
+                "-takeover",
+                old.url,
+                *args,
+                broker=broker,
+                env=STEADY | {"NARA_SOUL": soul},
+                wait=False,
+            )
+            assert failed.wait_exit(60) == 2, failed.output()
+            assert "takeover failed" in failed.output() and reason in failed.output()
+        assert "handing over" not in old.output()
+        t_failed = time.monotonic()
+
+        # The old instance goes on: serving, and announcing (it posts a newspaper every 30 s
+        # while booting, and it is at most a minute old here).
+        assert old.proc.poll() is None and old.get("/livez")[0] == 200
+        recorder.wait(
+            f"nara/newspaper/{name}",
+            since=t_failed,
+            timeout=70,
+            what="a newspaper of the old instance after the failed takeovers",
+        )
+        assert old.get("/api/takeover")[0] == 200, "its desk is still open"
+        entries = seen_by(observer, name)
+        assert len(entries) == 1 and entries[0]["Online"] == "ONLINE", entries
+        assert entries[0]["Restarts"] == viewed["Restarts"]
+        assert entries[0]["StartTime"] == viewed["StartTime"]
+        assert chaus_from(recorder, name, 0) == []
+        assert "now OFFLINE" not in observer.output()
+        assert changes_of(observer, name) == ["joined"]
+    finally:
+        recorder.close()

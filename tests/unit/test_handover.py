@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 import pytest
 
 from nara.core import handover as h
 from nara.core.events import make_hey_there
-from nara.core.selfstatus import Remembered
+from nara.core.selfstatus import Remembered, SelfState
 from tests.integration.helpers import make_identity
 
 NS = 1_000_000_000
@@ -102,7 +103,7 @@ def test_the_proof_never_carries_the_soul() -> None:
 
 def bundle(**changes: Any) -> h.Bundle:
     events = (make_hey_there(ME.signing_key(), ME.name, ME.nara_id, T),)
-    base = h.Bundle(ME.name, ME.nara_id, Remembered(1_700_000_000, 7), events)
+    base = h.Bundle(ME.name, ME.nara_id, Remembered(1_700_000_000, 7, 1_750_000_000), events)
     return h.Bundle(**(base.__dict__ | changes))
 
 
@@ -141,6 +142,9 @@ def sealed_doc(**changes: Any) -> dict[str, str]:
         {"start_time_s": True},
         {"restarts": -1},
         {"restarts": 2**40},
+        {"last_restart_s": 1_600_000_000},  # before the first start
+        {"last_restart_s": "1750000000"},
+        {"last_restart_s": -1},
         {"ledger": {}},
         {"ledger": [1]},
         {"ledger": [{"svc": "no-such"}]},
@@ -150,6 +154,31 @@ def sealed_doc(**changes: Any) -> dict[str, str]:
 def test_a_bundle_out_of_bounds_is_refused(changes: dict[str, Any]) -> None:
     with pytest.raises(h.HandoverError):
         open_(sealed_doc(**changes))
+
+
+def test_a_bundle_without_a_last_restart_opens_with_none() -> None:
+    """A bundle from a build that did not pass ``last_restart_s`` on: the new instance then
+    says its own start (its state carries on all the same)."""
+    doc = json.loads(h.encode_bundle(bundle()))
+    del doc["last_restart_s"]
+    text = json.dumps(doc)
+    answer = {"bundle": text, "signature": ME.signing_key().sign_b64(h.bundle_message("n", text))}
+    assert open_(answer).remembered == Remembered(1_700_000_000, 7, 0)
+
+
+def test_the_new_instance_says_the_old_ones_last_restart() -> None:
+    """The new instance goes on with the old one's run: its observation of itself (what its
+    newspapers carry) has the old ``last_restart``, start time and restart count; a restart
+    (no inherited run, or one said to begin after this process) is this process's start."""
+    rand = random.Random(1)
+    start_ns = 1_760_000_000 * NS
+    inherited = SelfState(ME, "h", "", start_ns, rand, Remembered(1_700_000_000, 7, 1_750_000_000))
+    seen = inherited.observation(start_ns)
+    assert (seen.start_time, seen.restarts, seen.last_restart) == (1_700_000_000, 7, 1_750_000_000)
+    assert inherited.remembered() == Remembered(1_700_000_000, 7, 1_750_000_000)
+    for remembered in (Remembered(1_700_000_000, 8), Remembered(1_700_000_000, 8, 1_770_000_000)):
+        own = SelfState(ME, "h", "", start_ns, rand, remembered).observation(start_ns)
+        assert own.last_restart == 1_760_000_000
 
 
 def test_a_bundle_with_more_events_than_our_ledger_is_refused() -> None:
