@@ -262,9 +262,7 @@ async def serve(config: Config, identity: Identity, sock: socket.socket) -> int:
             if remembers_itself(config, identity):
                 # The state directory already knows this nara: this instance took over before
                 # and is being restarted (a crash, a reboot). Start as the restart it is.
-                log.warning(
-                    "takeover: %s; this instance has state of its own: starting on it", exc
-                )
+                log.warning("takeover: %s; this instance has state of its own: starting on it", exc)
             elif config.takeover_if_gone == "start":
                 # A disk that does not outlive a restart (-takeover-if-gone start): the old
                 # instance is gone, so this starts afresh rather than not at all.

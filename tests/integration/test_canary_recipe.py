@@ -1,0 +1,281 @@
+"""The canary deploy recipes of docs/deployment.md ("Canary deploys and soul handover"), run as
+written: the lines the docs show for plain processes and for the systemd template unit, with
+the same environment variables, on free ports instead of 8080/8081, against a real mosquitto,
+with a third nara and a recorder of every plaza message watching.
+
+(tests/integration/test_handover.py tests the handover itself, flag by flag; this file tests
+the recipes.)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, Broker, NaraProcess, free_port
+from tests.integration.helpers import Plaza as Recorder
+from tests.integration.helpers import make_identity, unique_name, until
+
+Spawn = Callable[..., NaraProcess]
+DOCS = ROOT / "docs" / "deployment.md"
+UNIT = ROOT / "packaging" / "nara@.service"
+
+# The plain-process recipe, exactly as docs/deployment.md shows it.
+OLD_LINE = "NARA_ACCEPT_TAKEOVER=true HTTP_ADDR=127.0.0.1:8080 NARA_STATE_DIR=state/a nara serve"
+DEPLOY_LINE = "NARA_STATE_DIR=state/b scripts/canary.sh http://127.0.0.1:8080 127.0.0.1:8081"
+BACK_LINE = "NARA_STATE_DIR=state/a scripts/canary.sh http://127.0.0.1:8081 127.0.0.1:8080"
+# The systemd template recipe: the slots' own env files.
+SLOT_A_ENV = r"printf 'HTTP_ADDR=127.0.0.1:8080\n' | sudo tee /etc/nara/a.env"
+SLOT_B_ENV = (
+    r"printf 'HTTP_ADDR=127.0.0.1:8081\nNARA_TAKEOVER=http://127.0.0.1:8080\n'"
+    r" | sudo tee /etc/nara/b.env"
+)
+HANDED_OVER = "handed over to the new instance: stopping (exit 0, no chau)"
+
+
+def test_the_docs_show_these_commands() -> None:
+    docs = DOCS.read_text()
+    for line in (OLD_LINE, DEPLOY_LINE, BACK_LINE, SLOT_A_ENV, SLOT_B_ENV, HANDED_OVER):
+        assert line in docs, line
+    assert "test_canary_recipe.py" in docs
+    assert HANDED_OVER in (ROOT / "nara" / "cli.py").read_text()
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+
+class Ports:
+    """8080 and 8081 of the docs, as two free ports."""
+
+    def __init__(self) -> None:
+        self.a, self.b = free_port(), free_port()
+
+    def __call__(self, line: str) -> str:
+        return line.replace("8080", str(self.a)).replace("8081", str(self.b))
+
+
+def get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def ready(url: str) -> bool:
+    try:
+        return get(url + "/readyz", 2.0)[0] == 200
+    except OSError:
+        return False
+
+
+def self_entry(url: str) -> dict[str, Any]:
+    import json
+
+    data = json.loads(get(url + "/api.json")[1])
+    return next(i for i in data["naras"] if i["Name"] == data["server"])
+
+
+def seen_by(observer: NaraProcess, name: str) -> list[dict[str, Any]]:
+    return [i for i in observer.json("/api.json")["naras"] if i["Name"] == name]
+
+
+def from_(recorder: Recorder, kind: str, name: str, since: float = 0.0) -> list[Any]:
+    return [
+        m
+        for m in recorder.messages(f"nara/plaza/{kind}", since=since)
+        if (m.json().get(kind) or {}).get("From") == name
+    ]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its new parent) is not alive either.
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")
+
+
+@pytest.fixture
+def host(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A working directory like an operator's: `nara` on PATH (this checkout's node) and
+    scripts/canary.sh; every process started here is killed at the end."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "nara"
+    shim.write_text(f'#!/bin/sh\nPYTHONPATH={ROOT} exec {sys.executable} -m nara "$@"\n')
+    shim.chmod(0o755)
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "scripts").symlink_to(ROOT / "scripts")
+    pids: list[int] = []
+    yield {"bin": bin_dir, "work": work, "pids": pids}
+    for pid in pids:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def operator_env(tmp_path: Path, bin_dir: Path, **settings: str) -> dict[str, str]:
+    return {
+        "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "HOME": str(tmp_path),
+        "TMPDIR": str(tmp_path),
+        "PYTHONUNBUFFERED": "1",
+        "NARA_MISSING_AFTER": "300",
+        **settings,
+    }
+
+
+def start(line: str, cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "wb") as out:
+        return subprocess.Popen(
+            ["bash", "-c", line], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+
+
+def deploy(line: str, cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    done = subprocess.run(
+        ["bash", "-c", line], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def watch(
+    spawn: Spawn, broker: Broker, name: str, url: str
+) -> tuple[NaraProcess, dict[str, Any], dict[str, Any]]:
+    """The observer, once it and the running instance know each other."""
+    observer = spawn(unique_name("watcher"), broker=broker, env={"NARA_MISSING_AFTER": "300"})
+    until(
+        lambda: seen_by(observer, name) and seen_by(observer, name)[0]["Online"] == "ONLINE",
+        60,
+        "the observer to see the running instance",
+    )
+    until(
+        lambda: any(i["Name"] == observer.name for i in _naras(url)),
+        60,
+        "the running instance to see the observer",
+    )
+    return observer, self_entry(url), seen_by(observer, name)[0]
+
+
+def _naras(url: str) -> list[dict[str, Any]]:
+    import json
+
+    result: list[dict[str, Any]] = json.loads(get(url + "/api.json")[1])["naras"]
+    return result
+
+
+def assert_one_nara_unchanged(
+    observer: NaraProcess, recorder: Recorder, name: str, viewed: dict[str, Any], url: str
+) -> None:
+    until(
+        lambda: any(i["Name"] == observer.name for i in _naras(url)),
+        60,
+        "the serving instance to know the observer",
+    )
+    entries = seen_by(observer, name)
+    assert len(entries) == 1, entries
+    assert entries[0]["Online"] == "ONLINE"
+    assert entries[0]["StartTime"] == viewed["StartTime"]
+    assert entries[0]["Restarts"] == viewed["Restarts"]
+    assert from_(recorder, "chau", name) == []
+    assert "now OFFLINE" not in observer.output()
+
+
+# ---- plain processes ----------------------------------------------------------------------------
+
+
+def test_plain_process_recipe(
+    mosquitto: Broker, spawn_nara: Spawn, tmp_path: Path, host: dict[str, Any]
+) -> None:
+    ports = Ports()
+    name = unique_name("canary")
+    soul = make_identity(name).soul.text
+    env = operator_env(tmp_path, host["bin"], NARA_ID=name, NARA_SOUL=soul, MQTT_HOST=mosquitto.url)
+    work: Path = host["work"]
+    url_a, url_b = f"http://127.0.0.1:{ports.a}", f"http://127.0.0.1:{ports.b}"
+    recorder = Recorder(mosquitto.host, mosquitto.port)
+    try:
+        old = start(ports(OLD_LINE), work, env, tmp_path / "old.log")
+        host["pids"].append(old.pid)
+        until(lambda: old.poll() is None and ready(url_a), 60, "the running instance")
+        observer, before, viewed = watch(spawn_nara, mosquitto, name, url_a)
+        t0 = time.monotonic()
+
+        # The deploy: a → b.
+        status, output = deploy(ports(DEPLOY_LINE), work, env)
+        assert status == 0, output
+        pid = int(re.findall(r"^pid=(\d+)$", output, re.M)[-1])
+        host["pids"].append(pid)
+        assert old.wait(30) == 0, (tmp_path / "old.log").read_text()
+        old_log = (tmp_path / "old.log").read_text()
+        assert HANDED_OVER in old_log and "said chau" not in old_log
+        after = self_entry(url_b)
+        assert (after["StartTime"], after["Restarts"]) == (before["StartTime"], before["Restarts"])
+        assert list((work / "state" / "b").glob("state-*.json")), "the handover filled state/b"
+        until(lambda: from_(recorder, "hey_there", name, t0), 30, "the new instance's hey-there")
+        assert_one_nara_unchanged(observer, recorder, name, viewed, url_b)
+        gap = _silence(recorder, name, t0)
+        took = time.monotonic() - t0
+
+        # A failed deploy b → a (the new one cannot reach the plaza): exit 2, nothing changed.
+        dead = f"tcp://127.0.0.1:{free_port()}"
+        status, output = deploy(ports(BACK_LINE), work, env | {"MQTT_HOST": dead})
+        assert status == 2, output
+        assert "the old instance keeps serving" in output
+        assert alive(pid) and ready(url_b) and not ready(url_a)
+        assert_one_nara_unchanged(observer, recorder, name, viewed, url_b)
+
+        # Another soul: refused by the soul check before anything starts.
+        intruder = make_identity(name).soul.text
+        status, output = deploy(ports(BACK_LINE), work, env | {"NARA_SOUL": intruder})
+        assert status == 2 and "would refuse" in output, output
+        assert alive(pid) and ready(url_b)
+
+        # The deploy back, b → a, from the instance the script started: it accepts too.
+        status, output = deploy(ports(BACK_LINE), work, env)
+        assert status == 0, output
+        host["pids"].append(int(re.findall(r"^pid=(\d+)$", output, re.M)[-1]))
+        until(lambda: not alive(pid), 30, "the b instance to exit")
+        assert HANDED_OVER in (tmp_path / f"nara-{ports.b}.log").read_text()
+        back = self_entry(url_a)
+        assert (back["StartTime"], back["Restarts"]) == (before["StartTime"], before["Restarts"])
+        assert_one_nara_unchanged(observer, recorder, name, viewed, url_a)
+        print(
+            f"deploy a → b took {took:.1f} s; the plaza heard nothing from {name} for {gap:.2f} s"
+        )
+    finally:
+        recorder.close()
+
+
+def _silence(recorder: Recorder, name: str, since: float) -> float:
+    """Seconds between the last plaza message from ``name`` before the new instance's first
+    hey-there (the old instance's last word) and that hey-there."""
+    first = min(m.at for m in from_(recorder, "hey_there", name, since))
+    earlier = [m.at for m in recorder.messages(since=since) if m.at < first and _by(m, name)]
+    return first - max(earlier, default=since)
+
+
+def _by(message: Any, name: str) -> bool:
+    if message.topic.endswith("/" + name):
+        return True
+    try:
+        body = message.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and any(
+        isinstance(v, dict) and v.get("From") == name for v in body.values()
+    )
