@@ -266,7 +266,7 @@ def _silence(recorder: Recorder, name: str, since: float) -> float:
     hey-there (the old instance's last word) and that hey-there."""
     first = min(m.at for m in from_(recorder, "hey_there", name, since))
     earlier = [m.at for m in recorder.messages(since=since) if m.at < first and _by(m, name)]
-    return first - max(earlier, default=since)
+    return float(first - max(earlier, default=since))
 
 
 def _by(message: Any, name: str) -> bool:
