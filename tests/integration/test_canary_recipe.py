@@ -198,6 +198,7 @@ def assert_one_nara_unchanged(
 # ---- plain processes ----------------------------------------------------------------------------
 
 
+@pytest.mark.timeout(600)  # four deploys, each a start of the node and its plaza check
 def test_plain_process_recipe(
     mosquitto: Broker, spawn_nara: Spawn, tmp_path: Path, host: dict[str, Any]
 ) -> None:
@@ -279,3 +280,134 @@ def _by(message: Any, name: str) -> bool:
     return isinstance(body, dict) and any(
         isinstance(v, dict) and v.get("From") == name for v in body.values()
     )
+
+
+# ---- the systemd template unit ------------------------------------------------------------------
+
+SLOT_B_DONE = "sudo sed -i '/^NARA_TAKEOVER=/d' /etc/nara/b.env"
+
+
+class Slot:
+    """``systemctl start nara@<slot>`` without systemd: the unit's ExecStart with the environment
+    systemd would give it (its Environment= lines, then its EnvironmentFile= files), its
+    specifiers resolved, and /etc, /var/lib, /run and the binary moved under ``root``."""
+
+    def __init__(self, root: Path, bin_dir: Path, slot: str) -> None:
+        self.root, self.slot = root, slot
+        self.settings = unit_settings(UNIT.read_text())
+        self.creds = root / "credentials" / slot
+        self.creds.mkdir(parents=True, exist_ok=True)
+        (root / "run" / f"nara-{slot}").mkdir(parents=True, exist_ok=True)
+        self.shim = bin_dir / "nara"
+
+    def path(self, text: str) -> str:
+        text = text.replace("%i", self.slot).replace("%t", str(self.root / "run"))
+        text = text.replace("%d", str(self.creds)).replace("/usr/local/bin/nara", str(self.shim))
+        for top in ("/etc/", "/var/lib/"):
+            text = text.replace(top, f"{self.root}{top}")
+        return text
+
+    def environment(self) -> dict[str, str]:
+        env: dict[str, str] = {}
+        for line in self.settings["Environment"]:
+            for assignment in line.split():
+                key, _, value = assignment.partition("=")
+                env[key] = self.path(value)
+        for name in self.settings["EnvironmentFile"]:
+            file = Path(self.path(name.lstrip("-")))
+            if file.exists():
+                for line in file.read_text().splitlines():
+                    if line.strip() and not line.startswith("#"):
+                        key, _, value = line.partition("=")
+                        env[key.strip()] = value.strip()
+        return env
+
+    def start(self, log: Path) -> subprocess.Popen[bytes]:
+        for credential in self.settings["LoadCredential"]:
+            cred, _, source = credential.partition(":")
+            (self.creds / cred).write_bytes(Path(self.path(source)).read_bytes())
+        state = Path(self.path("/var/lib/nara-%i"))
+        state.mkdir(parents=True, exist_ok=True)
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.root),
+            "PYTHONUNBUFFERED": "1",
+            **self.environment(),
+        }
+        (exec_start,) = self.settings["ExecStart"]
+        argv = [self.path(word) for word in exec_start.split()]
+        with open(log, "wb") as out:
+            return subprocess.Popen(
+                argv, cwd=self.root, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+
+
+def unit_settings(text: str) -> dict[str, list[str]]:
+    settings: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if "=" in line and not line.startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            settings.setdefault(key, []).append(value)
+    return settings
+
+
+def run_doc_line(line: str, root: Path) -> None:
+    """A line of the docs that writes under /etc/nara, run as shown (without sudo)."""
+    command = line.replace("sudo ", "").replace("/etc/", f"{root}/etc/")
+    subprocess.run(["bash", "-c", command], check=True, capture_output=True, timeout=30)
+
+
+@pytest.mark.timeout(600)
+def test_systemd_template_recipe(
+    mosquitto: Broker, spawn_nara: Spawn, tmp_path: Path, host: dict[str, Any]
+) -> None:
+    settings = unit_settings(UNIT.read_text())
+    assert settings["Restart"] == ["on-failure"], "exit 0 after a handover must be final"
+    assert settings["RestartPreventExitStatus"] == ["2"], "a failed takeover must not loop"
+    assert "NARA_ACCEPT_TAKEOVER=true" in settings["Environment"]
+    assert SLOT_B_DONE in DOCS.read_text()
+
+    ports = Ports()
+    name = unique_name("slots")
+    root = tmp_path / "root"
+    (root / "etc" / "nara").mkdir(parents=True)
+    # What the docs' nara.service steps put in /etc/nara: the soul and the shared settings.
+    (root / "etc" / "nara" / "soul").write_text(make_identity(name).soul.text + "\n")
+    (root / "etc" / "nara" / "env").write_text(
+        f"NARA_ID={name}\nMQTT_HOST={mosquitto.url}\nNARA_MISSING_AFTER=300\n"
+    )
+    url_a, url_b = f"http://127.0.0.1:{ports.a}", f"http://127.0.0.1:{ports.b}"
+    recorder = Recorder(mosquitto.host, mosquitto.port)
+    try:
+        run_doc_line(ports(SLOT_A_ENV), root)
+        a = Slot(root, host["bin"], "a").start(tmp_path / "nara@a.log")
+        host["pids"].append(a.pid)
+        until(lambda: a.poll() is None and ready(url_a), 60, "nara@a")
+        observer, before, viewed = watch(spawn_nara, mosquitto, name, url_a)
+
+        run_doc_line(ports(SLOT_B_ENV), root)
+        b = Slot(root, host["bin"], "b").start(tmp_path / "nara@b.log")
+        host["pids"].append(b.pid)
+        until(lambda: b.poll() is not None or ready(url_b), 120, "nara@b ready")
+        assert b.poll() is None, (tmp_path / "nara@b.log").read_text()
+        assert a.wait(30) == 0, (tmp_path / "nara@a.log").read_text()
+        assert HANDED_OVER in (tmp_path / "nara@a.log").read_text()
+        after = self_entry(url_b)
+        assert (after["StartTime"], after["Restarts"]) == (before["StartTime"], before["Restarts"])
+        assert list((root / "var" / "lib" / "nara-b").glob("state-*.json"))
+        assert_one_nara_unchanged(observer, recorder, name, viewed, url_b)
+
+        # The docs' last step, then a reboot of slot b: a plain start on its own state, counted
+        # as the restart it is.
+        run_doc_line(SLOT_B_DONE, root)
+        assert "NARA_TAKEOVER" not in (root / "etc" / "nara" / "b.env").read_text()
+        b.send_signal(signal.SIGTERM)
+        assert b.wait(30) == 0
+        again = Slot(root, host["bin"], "b").start(tmp_path / "nara@b-again.log")
+        host["pids"].append(again.pid)
+        until(lambda: again.poll() is None and ready(url_b), 60, "nara@b after a reboot")
+        rebooted = self_entry(url_b)
+        assert rebooted["StartTime"] == before["StartTime"]
+        assert rebooted["Restarts"] == before["Restarts"] + 1
+    finally:
+        recorder.close()
