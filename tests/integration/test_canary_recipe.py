@@ -411,3 +411,34 @@ def test_systemd_template_recipe(
         assert rebooted["Restarts"] == before["Restarts"] + 1
     finally:
         recorder.close()
+
+
+# ---- Fly.io: a crash after a deploy ---------------------------------------------------------
+
+
+def test_fly_machine_restarted_on_a_fresh_disk_starts_afresh(
+    mosquitto: Broker, spawn_nara: Spawn, tmp_path: Path
+) -> None:
+    """A green machine that crashed keeps the deploy's NARA_TAKEOVER, but its old machine is
+    destroyed and its disk was reset: with fly.toml's NARA_TAKEOVER_IF_GONE it starts afresh
+    rather than exiting 2 for good. Without it, it exits 2 (test_handover.py)."""
+    import tomllib
+
+    fly_env = tomllib.loads((ROOT / "fly.toml").read_text())["env"]
+    name = unique_name("green")
+    gone = f"http://127.0.0.1:{free_port()}"
+    nara = spawn_nara(
+        name,
+        "-state-dir",
+        str(tmp_path / "fresh-disk"),
+        broker=mosquitto,
+        env={
+            "NARA_SOUL": make_identity(name).soul.text,
+            "NARA_TAKEOVER": gone,
+            "NARA_ACCEPT_TAKEOVER": fly_env["NARA_ACCEPT_TAKEOVER"],
+            "NARA_TAKEOVER_IF_GONE": fly_env["NARA_TAKEOVER_IF_GONE"],
+        },
+    )
+    assert "no state of its own: starting afresh" in nara.output()
+    assert self_entry(nara.url.rstrip("/"))["Restarts"] == 0
+    assert nara.get("/api/takeover")[0] == 200, "and it accepts the next deploy's takeover"
