@@ -10,6 +10,15 @@
 #
 # Each instance becomes nara-<name>.service, with its state in /var/lib/nara-<name>. Two instances
 # need two ports (deployment spec §7).
+#
+# A canary deploy (soul handover, docs/deployment.md): two entries for one nara, the running one
+# with acceptTakeover, the new one with takeover pointing at it; then remove the first.
+#
+#   services.nara.instances.jojo-a = { naraName = "jojo"; httpAddr = "127.0.0.1:8080";
+#     soulFile = "/var/lib/secrets/jojo.soul"; acceptTakeover = true; };
+#   services.nara.instances.jojo-b = { naraName = "jojo"; httpAddr = "127.0.0.1:8081";
+#     soulFile = "/var/lib/secrets/jojo.soul"; acceptTakeover = true;
+#     takeover = "http://127.0.0.1:8080"; };
 { config, lib, pkgs, ... }:
 
 let
@@ -66,6 +75,29 @@ let
         example = [ "-memory-mode" "short" ];
         description = "Extra command-line flags for `nara serve`.";
       };
+      acceptTakeover = mkOption {
+        type = types.bool;
+        default = false;
+        description = ''
+          Let a new instance of this nara take over from this one (NARA_ACCEPT_TAKEOVER): a soul
+          handover, see docs/deployment.md "Canary deploys and soul handover". It then exits 0
+          without a chau. An instance that accepts a takeover is also not restarted by
+          `nixos-rebuild switch` when its unit changes: the new version arrives by a handover
+          to a second instance, never by a restart.
+        '';
+      };
+      takeover = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "http://127.0.0.1:8080";
+        description = ''
+          Take over from the running instance of this nara at this HTTP address (NARA_TAKEOVER),
+          usually another entry of services.nara.instances with the same naraName and soulFile
+          and acceptTakeover = true. A failed takeover exits 2 (the unit fails, is not
+          restarted) and the old instance keeps serving; restarted later with its own state,
+          this instance starts on it.
+        '';
+      };
       openFirewall = mkOption {
         type = types.bool;
         default = false;
@@ -95,7 +127,12 @@ let
         TMPDIR = "%t/${runtimeDir}";
         NARA_STATE_DIR = "/var/lib/${stateDir}";
       } // lib.optionalAttrs (inst.mqttHost != "") { MQTT_HOST = inst.mqttHost; }
-        // lib.optionalAttrs (inst.soulFile != null) { NARA_SOUL_FILE = "%d/soul"; };
+        // lib.optionalAttrs (inst.soulFile != null) { NARA_SOUL_FILE = "%d/soul"; }
+        // lib.optionalAttrs inst.acceptTakeover { NARA_ACCEPT_TAKEOVER = "true"; }
+        // lib.optionalAttrs (inst.takeover != null) { NARA_TAKEOVER = inst.takeover; };
+      # A restart would be a chau and a restart on the plaza; an instance that accepts a
+      # takeover is replaced by a handover instead (docs/deployment.md).
+      restartIfChanged = !inst.acceptTakeover;
       serviceConfig = {
         Type = "exec";
         ExecStart = "${inst.package}/bin/nara serve ${lib.escapeShellArgs inst.extraArgs}";

@@ -259,12 +259,17 @@ async def serve(config: Config, identity: Identity, sock: socket.socket) -> int:
         try:
             handed = await take_over(config, identity, config.node.ledger_capacity)
         except OldInstanceGone as exc:
-            if not remembers_itself(config, identity):
+            if remembers_itself(config, identity):
+                # The state directory already knows this nara: this instance took over before
+                # and is being restarted (a crash, a reboot). Start as the restart it is.
+                log.warning("takeover: %s; this instance has state of its own: starting on it", exc)
+            elif config.takeover_if_gone == "start":
+                # A disk that does not outlive a restart (-takeover-if-gone start): the old
+                # instance is gone, so this starts afresh rather than not at all.
+                log.warning("takeover: %s; no state of its own: starting afresh", exc)
+            else:
                 log.error("takeover failed: %s; nothing changed", exc)
                 return 2
-            # The state directory already knows this nara: this instance took over before
-            # and is being restarted (a crash, a reboot). Start as the restart it is.
-            log.warning("takeover: %s; this instance has state of its own: starting on it", exc)
         except TakeoverFailed as exc:
             log.error("takeover failed: %s; nothing changed, the old instance keeps serving", exc)
             return 2

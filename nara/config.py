@@ -22,6 +22,7 @@ from nara.core.names import name_problem, printable
 from nara.core.settings import DEFAULTS, MEMORY_MODE_CAPACITY, NodeSettings
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+TAKEOVER_IF_GONE = ("exit", "start")
 LOG_FORMATS = ("text", "json")
 MEMORY_MODES = ("short", "medium", "hog")
 # Ledger capacity per memory mode (events kept in memory).
@@ -490,6 +491,20 @@ SETTINGS: tuple[Setting, ...] = (
         group="handover",
     ),
     Setting(
+        "takeover_if_gone",
+        ("takeover-if-gone",),
+        ("NARA_TAKEOVER_IF_GONE",),
+        "exit",
+        _choice(TAKEOVER_IF_GONE),
+        "What a -takeover instance does when nothing answers at the old instance's address and "
+        "its own state directory does not know this nara: exit (status 2; the address may be "
+        "wrong while the old one still runs) or start (afresh, a new start: for disks that do "
+        "not outlive a restart, such as a Fly.io machine without a volume, so that a crash "
+        "after a deploy does not stop the nara for good). A refused takeover always exits 2.",
+        metavar="exit|start",
+        group="handover",
+    ),
+    Setting(
         "log_level",
         ("log-level",),
         ("LOG_LEVEL",),
@@ -530,6 +545,7 @@ class Config:
     log_format: str = "text"
     takeover: str = ""
     accept_takeover: bool = False
+    takeover_if_gone: str = "exit"
     # Facts from the environment that are not settings of their own.
     kubernetes: bool = False  # KUBERNETES_SERVICE_HOST is set (the 🐳 flair)
     # The protocol core's settings (and the hostname), resolved from the rows with ``node=``.

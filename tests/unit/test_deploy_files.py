@@ -49,6 +49,17 @@ def test_docker_image_runs_the_binary_unprivileged_with_health_and_stop_signal()
     assert any(line.startswith("COPY --from=freeze") and "/src/bin/nara" in line for line in image)
 
 
+def unit_settings(name: str) -> dict[str, str]:
+    """A unit's settings; a key given more than once (Environment=) keeps every value, joined
+    by newlines."""
+    settings: dict[str, str] = {}
+    for line in (ROOT / "packaging" / name).read_text().splitlines():
+        if "=" in line and not line.startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            settings[key] = f"{settings[key]}\n{value}" if key in settings else value
+    return settings
+
+
 def test_fly_checks_liveness_and_outwaits_the_shutdown() -> None:
     fly = tomllib.loads((ROOT / "fly.toml").read_text())
     assert fly["kill_signal"] == "SIGTERM"
@@ -95,17 +106,20 @@ STATE_DIR = "/var/lib/nara"
 
 def test_every_deployment_keeps_a_state_directory() -> None:
     """Finding 11: the first start time and restart count outlive the process. The image sets
-    NARA_STATE_DIR to a VOLUME its user owns; Fly mounts a volume there; the systemd unit and
-    the NixOS module let systemd create a StateDirectory= and point NARA_STATE_DIR at it."""
+    NARA_STATE_DIR to a VOLUME its user owns; on Fly each handover carries them to the next
+    machine; the systemd units and the NixOS module let systemd create a StateDirectory= and
+    point NARA_STATE_DIR at it."""
     base = "\n".join(dockerfile_stage("base"))
     assert re.search(rf"^ENV .*\bNARA_STATE_DIR={STATE_DIR}\b", base, re.M)
     assert re.search(rf'^VOLUME \["{STATE_DIR}"\]$', base, re.M)
     assert f"chown 10001:10001 {STATE_DIR}" in base, "the image's user must own the state dir"
     assert base.index("VOLUME") < base.index("USER 10001"), "declared after it is prepared"
 
+    # Fly: no volume (bluegreen refuses one); the image's state directory, on the machine's own
+    # disk, is filled by each deploy's handover (test_fly_deploys_by_handover).
     fly = tomllib.loads((ROOT / "fly.toml").read_text())
-    mounts = fly["mounts"] if isinstance(fly["mounts"], list) else [fly["mounts"]]
-    assert [m["destination"] for m in mounts] == [STATE_DIR]
+    assert "mounts" not in fly
+    assert "NARA_STATE_DIR" not in fly["env"], "the image's /var/lib/nara"
 
     unit = (ROOT / "packaging" / "nara.service").read_text()
     settings = dict(
@@ -113,6 +127,9 @@ def test_every_deployment_keeps_a_state_directory() -> None:
     )
     assert settings["StateDirectory"] == "nara"
     assert f"Environment=NARA_STATE_DIR={STATE_DIR}" in unit
+    template = unit_settings("nara@.service")
+    assert template["StateDirectory"] == "nara-%i", "one state directory per slot"
+    assert f"NARA_STATE_DIR={STATE_DIR}-%i" in template["Environment"]
 
     module = (ROOT / "nara.nix").read_text()
     assert 'stateDir = "nara-${name}"' in module
@@ -186,3 +203,175 @@ def test_systemd_and_nix_leave_descriptors_for_the_whole_connection_cap() -> Non
     for limit in (unit_limit, int(match.group(1))):
         assert limit >= MAX_CONNECTIONS_DEFAULT + FD_RESERVE
         assert connection_cap(limit, 0) == MAX_CONNECTIONS_DEFAULT
+
+
+# ---- canary deploys (docs/deployment.md, "Canary deploys and soul handover") ------------------
+
+
+def test_fly_deploys_by_handover() -> None:
+    """bluegreen boots the new machine beside the old one; /readyz (a machine check, so that a
+    broker outage never takes the dashboard off the proxy) gates the switch; the old machine,
+    handed over, exits 0 and must stay stopped; a failed takeover (exit 2) is retried a few
+    times only; the takeover address is per deploy (fly deploy --env), never in the file."""
+    from nara.config import TAKEOVER_IF_GONE
+
+    fly = tomllib.loads((ROOT / "fly.toml").read_text())
+    assert fly["deploy"]["strategy"] == "bluegreen"
+    assert [c["path"] for c in fly["checks"].values()] == ["/readyz"]
+    assert all(c["port"] == 8080 and c["type"] == "http" for c in fly["checks"].values())
+    assert [c["path"] for c in fly["http_service"]["checks"]] == ["/livez"]
+    assert fly["http_service"]["auto_start_machines"] is False
+    assert fly["http_service"]["auto_stop_machines"] == "off"
+    (restart,) = fly["restart"]
+    assert restart["policy"] == "on-failure" and 0 < restart["retries"] <= 3
+    env = fly["env"]
+    assert env["NARA_ACCEPT_TAKEOVER"] == "true"
+    assert env["NARA_TAKEOVER_IF_GONE"] in TAKEOVER_IF_GONE
+    assert env["NARA_TAKEOVER_IF_GONE"] == "start", "the machine's disk is reset when it stops"
+    assert "NARA_TAKEOVER" not in env
+    text = (ROOT / "fly.toml").read_text()
+    assert 'NARA_TAKEOVER="http://$OLD.vm.$APP.internal:8080"' in text
+    assert "fly deploy --ha=false" in text, "the first deploy must make one machine, not two"
+    docs = (ROOT / "docs" / "deployment.md").read_text()
+    assert 'fly deploy --env NARA_TAKEOVER="http://$OLD.vm.$APP.internal:8080"' in docs
+
+
+# Keys in which the template unit differs from nara.service; every other setting (the
+# hardening above all) must be the same.
+TEMPLATE_DIFFERS = {
+    "Description",
+    "Environment",
+    "EnvironmentFile",
+    "RuntimeDirectory",
+    "ExecPaths",
+    "StateDirectory",
+}
+
+
+def test_template_unit_is_nara_service_with_slots_that_hand_over() -> None:
+    plain, template = unit_settings("nara.service"), unit_settings("nara@.service")
+    for key in set(plain) | set(template):
+        if key not in TEMPLATE_DIFFERS:
+            assert template.get(key) == plain.get(key), key
+    assert template["Restart"] == "on-failure", "exit 0 after a handover must be final"
+    assert template["RestartPreventExitStatus"] == "2", "a failed takeover must not loop"
+    env = template["Environment"].splitlines()
+    assert "NARA_ACCEPT_TAKEOVER=true" in env
+    assert "TMPDIR=%t/nara-%i" in env and template["RuntimeDirectory"] == "nara-%i"
+    assert template["ExecPaths"] == "%t/nara-%i"
+    # The slot's own file (HTTP_ADDR, NARA_TAKEOVER) is read after the shared one.
+    assert template["EnvironmentFile"].splitlines() == ["-/etc/nara/env", "-/etc/nara/%i.env"]
+    assert plain["RestartPreventExitStatus"] == "2"
+
+
+# Just enough of nixpkgs' lib to evaluate nara.nix: options are plain attribute sets whose
+# defaults the test reads back, mkIf keeps its condition.
+STUB_LIB = r"""
+rec {
+  mkOption = o: o;
+  mkIf = cond: content: { _if = cond; inherit content; };
+  literalExpression = x: x;
+  types = {
+    bool = "bool"; str = "str"; package = "package";
+    nullOr = t: { nullOr = t; }; listOf = t: { listOf = t; };
+    attrsOf = t: { attrsOf = t; }; submodule = m: { submodule = m; };
+  };
+  filter = builtins.filter;
+  length = builtins.length;
+  last = l: builtins.elemAt l (builtins.length l - 1);
+  splitString = sep: s: builtins.filter builtins.isString (builtins.split sep s);
+  toInt = builtins.fromJSON;
+  hasPrefix = p: s: builtins.substring 0 (builtins.stringLength p) s == p;
+  unique = builtins.foldl' (acc: x: if builtins.elem x acc then acc else acc ++ [ x ]) [ ];
+  optional = c: x: if c then [ x ] else [ ];
+  optionalAttrs = c: x: if c then x else { };
+  escapeShellArgs = args: builtins.concatStringsSep " " (map (a: "'" + a + "'") args);
+  nameValuePair = name: value: { inherit name value; };
+  mapAttrsToList = f: set: map (n: f n set.${n}) (builtins.attrNames set);
+  mapAttrs' = f: set: builtins.listToAttrs (mapAttrsToList f set);
+  filterAttrs = pred: set: builtins.listToAttrs (builtins.concatMap
+    (n: if pred n set.${n} then [ { name = n; value = set.${n}; } ] else [ ])
+    (builtins.attrNames set));
+}
+"""
+
+NIX_EVAL = r"""
+let
+  lib = import STUB;
+  module = import NARA_NIX;
+  eval = instances: module {
+    inherit lib;
+    pkgs = { };
+    config.services.nara = { package = "/pkg"; inherit instances; };
+  };
+  submodule = (eval { }).options.services.nara.instances.type.attrsOf.submodule;
+  defaults = name:
+    builtins.mapAttrs (_: o: o.default or null) (submodule { inherit name; }).options
+    // { package = "/pkg"; };
+  slot = name: port: defaults name // {
+    naraName = "jojo";
+    httpAddr = "127.0.0.1:${port}";
+    soulFile = "/run/s";
+    acceptTakeover = true;
+  };
+  instances = {
+    plain = defaults "plain" // { httpAddr = "127.0.0.1:8079"; };
+    jojo-a = slot "jojo-a" "8080";
+    jojo-b = slot "jojo-b" "8081" // { takeover = "http://127.0.0.1:8080"; };
+  };
+  result = (eval instances).config.content;
+  unit = u: {
+    inherit (u) environment restartIfChanged;
+    inherit (u.serviceConfig) ExecStart Restart RestartPreventExitStatus LoadCredential;
+  };
+  clash = (eval { x = instances.jojo-a; y = instances.jojo-a; }).config.content;
+in {
+  defaults = { inherit (defaults "n") acceptTakeover takeover naraName; };
+  optionNames = builtins.attrNames (submodule { name = "n"; }).options;
+  services = builtins.mapAttrs (_: unit) result.systemd.services;
+  assertions = map (a: a.assertion) result.assertions;
+  clash = map (a: a.assertion) clash.assertions;
+}
+"""
+
+
+def test_nixos_module_runs_two_slots_of_one_nara(tmp_path: Path) -> None:
+    """nara.nix evaluated by Nix itself (nixpkgs' lib replaced by a stub): the canary recipe's
+    two entries become two units, the new one taking over, neither restarted by a switch."""
+    import shutil
+    import subprocess
+
+    nix = shutil.which("nix-instantiate")
+    assert nix, "nix-instantiate is not installed (Debian package nix-bin; make bootstrap)"
+    stub = tmp_path / "lib.nix"
+    stub.write_text(STUB_LIB)
+    expr = NIX_EVAL.replace("STUB", str(stub)).replace("NARA_NIX", str(ROOT / "nara.nix"))
+    out = subprocess.run(
+        [nix, "--eval", "--strict", "--json", "-E", expr],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "NIX_STATE_DIR": str(tmp_path)},
+    )
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert {"acceptTakeover", "takeover"} <= set(got["optionNames"])
+    assert got["defaults"] == {"acceptTakeover": False, "takeover": None, "naraName": "n"}
+    units = got["services"]
+    assert set(units) == {"nara-plain", "nara-jojo-a", "nara-jojo-b"}
+    plain, old, new = units["nara-plain"], units["nara-jojo-a"], units["nara-jojo-b"]
+    assert "NARA_TAKEOVER" not in plain["environment"]
+    assert "NARA_ACCEPT_TAKEOVER" not in plain["environment"]
+    assert plain["restartIfChanged"] is True
+    assert old["environment"]["NARA_ACCEPT_TAKEOVER"] == "true"
+    assert "NARA_TAKEOVER" not in old["environment"]
+    assert old["restartIfChanged"] is False, "a switch must not restart the running slot"
+    assert new["environment"]["NARA_TAKEOVER"] == "http://127.0.0.1:8080"
+    assert new["environment"]["NARA_ID"] == old["environment"]["NARA_ID"] == "jojo"
+    assert new["environment"]["NARA_STATE_DIR"] == "/var/lib/nara-jojo-b"
+    assert new["LoadCredential"] == old["LoadCredential"] == ["soul:/run/s"]
+    for unit in units.values():
+        assert unit["Restart"] == "on-failure" and unit["RestartPreventExitStatus"] == 2
+        assert unit["ExecStart"].startswith("/pkg/bin/nara serve")
+    assert all(got["assertions"])
+    assert not all(got["clash"]), "two slots on one port are refused"
