@@ -3,6 +3,7 @@
 //   public/assets/app-[hash].js(.map) minified ES module bundle (Preact included)
 //   public/assets/app-[hash].css(.map)
 //   public/assets/favicon-[hash].svg
+//   public/assets/*.br, *.gz           brotli and gzip copies (precompress.mjs), served as they are
 // Everything else in public/ is removed first, except public/docs/ (the docs site is built there
 // by another step). The output depends only on the sources: no timestamps, relative source-map
 // paths, content hashes in names, so two builds of the same tree are byte-identical.
@@ -12,6 +13,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { precompress } from './precompress.mjs';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(root, 'public');
@@ -108,6 +110,7 @@ try {
   const bundled = await bundle();
   const faviconName = await favicon();
   await html({ ...bundled, faviconName });
+  await precompress(assets, step);
   step('done');
 } catch (err) {
   console.error(`nara-web: build failed: ${err.message || err}`);

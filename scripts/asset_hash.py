@@ -24,6 +24,8 @@ INPUTS = (
     "nara-web/package.json",
     "nara-web/package-lock.json",
     "nara-web/build.mjs",
+    "nara-web/precompress.mjs",
+    "scripts/build-web.sh",
     "nara-web/index.html",
     "docs",
     "mkdocs.yml",

@@ -62,6 +62,12 @@ for built in "$public/index.html" "$public/docs/index.html"; do
   fi
 done
 
+# mkdocs-material copies lunr's stemmers and segmenters for ~30 languages (~0.9 MB, wordcut.js
+# alone 0.68 MB); the search worker loads them only for a `lang` other than English, which this
+# site never sets (mkdocs.yml: theme language en). Gone, they are neither served nor unpacked at
+# every start of bin/nara.
+rm -rf "$public/docs/assets/javascripts/lunr"
+
 # The stamp names the sources this build started from. Sources edited meanwhile hash
 # differently, so the next build-web (or build-binary's check) sees the stamp as stale.
 echo "build-web: [3/3] stamp: $stamp = ${want:0:12}"

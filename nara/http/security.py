@@ -45,7 +45,24 @@ HEADERS: Final = {
 SERVER: Final = "nara"
 
 
+# Set on a response whose headers already hold everything below (``complete_headers``): the
+# static assets build their header dicts once, with these in, and the signal skips them.
+COMPLETE: Final = web.ResponseKey("nara_security_headers_complete", bool)
+
+
+def complete_headers() -> dict[str, str]:
+    """``HEADERS`` plus ``Server``: with a Content-Security-Policy of its own, a response
+    carrying these (and marked with ``mark_complete``) needs nothing from the signal."""
+    return {**HEADERS, "Server": SERVER}
+
+
+def mark_complete(response: web.StreamResponse) -> None:
+    response[COMPLETE] = True
+
+
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    if response.get(COMPLETE):
+        return
     headers = response.headers
     headers.update(HEADERS)
     headers.setdefault("Content-Security-Policy", STRICT_CSP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import subprocess
 import urllib.request
 from collections.abc import Callable
 
@@ -71,6 +72,61 @@ def test_hashed_assets_are_immutable_compressed_and_revalidated(node: NaraProces
     # gzip;q=0 refuses gzip: the identity body comes back.
     status, refused, rheaders = fetch(node.url + scripts[0], **{"Accept-Encoding": "gzip;q=0"})
     assert status == 200 and refused == plain and "content-encoding" not in rheaders
+
+
+def test_prebuilt_brotli_and_gzip_are_served_per_variant(node: NaraProcess) -> None:
+    """The web build's FILE.br and FILE.gz (nara-web/precompress.mjs) go out as they are: br to
+    a client that prefers it, gzip when br is refused or ranked lower; each with its ETag, its
+    304 and its HEAD; the variant files are not reachable by their own names."""
+    body = fetch(node.url + "/")[1].decode()
+    script = re.findall(r'src="/nara(/assets/app-[^"]+\.js)"', body)[0]
+    on_disk = ROOT / "nara-web" / "public" / script.lstrip("/")
+    prebuilt_br = on_disk.with_name(on_disk.name + ".br").read_bytes()
+    prebuilt_gz = on_disk.with_name(on_disk.name + ".gz").read_bytes()
+    # The .br decodes to the bundle (Node's zlib: Python's standard library has no brotli).
+    decoded = subprocess.run(
+        [
+            "node",
+            "-e",
+            "process.stdout.write(require('zlib').brotliDecompressSync("
+            "require('fs').readFileSync(process.argv[1])))",
+            str(on_disk) + ".br",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert decoded == on_disk.read_bytes()
+
+    status, packed, headers = fetch(node.url + script, **{"Accept-Encoding": "gzip, deflate, br"})
+    assert status == 200 and headers["content-encoding"] == "br" and packed == prebuilt_br
+    assert headers["vary"] == "Accept-Encoding" and headers["etag"].endswith('-br"')
+    assert headers["x-content-type-options"] == "nosniff" and headers["server"] == "nara"
+    assert "script-src 'self'" in headers["content-security-policy"]
+    br_304 = {"Accept-Encoding": "br", "If-None-Match": headers["etag"]}
+    assert fetch(node.url + script, **br_304)[0] == 304
+    assert (
+        fetch(node.url + script, **{"Accept-Encoding": "gzip", "If-None-Match": headers["etag"]})[0]
+        == 200
+    )
+    status, gz, gheaders = fetch(node.url + script, **{"Accept-Encoding": "br;q=0.5, gzip"})
+    assert gheaders["content-encoding"] == "gzip" and gz == prebuilt_gz
+    assert gzip.decompress(gz) == on_disk.read_bytes()
+    assert (
+        fetch(node.url + script, **{"Accept-Encoding": "br;q=0, gzip"})[2]["content-encoding"]
+        == "gzip"
+    )
+    head = urllib.request.Request(
+        node.url + script, method="HEAD", headers={"Accept-Encoding": "br"}
+    )
+    with urllib.request.urlopen(head, timeout=5) as resp:
+        assert resp.read() == b"" and resp.headers["Content-Encoding"] == "br"
+        assert resp.headers["Content-Length"] == str(len(prebuilt_br))
+    for name in (script + ".br", script + ".gz"):
+        assert fetch(node.url + name)[0] == 404, name
+    # The docs have no prebuilt variants: gzip made by the node, no br.
+    status, page, dheaders = fetch(node.url + "/docs/", **{"Accept-Encoding": "br, gzip"})
+    assert status == 200 and dheaders["content-encoding"] == "gzip"
+    assert b"<html" in gzip.decompress(page).lower()
 
 
 def test_docs_are_served_under_the_base_path(node: NaraProcess) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nara.http.assets import accepts_gzip
+from nara.http.assets import accepted_encodings, accepts_gzip
 
 
 @pytest.mark.parametrize(
@@ -30,3 +30,24 @@ from nara.http.assets import accepts_gzip
 )
 def test_accepts_gzip(header: str, expected: bool) -> None:
     assert accepts_gzip(header) is expected
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("gzip, deflate, br", ("br", "gzip")),
+        ("br", ("br",)),
+        ("gzip", ("gzip",)),
+        ("br;q=0.5, gzip", ("gzip", "br")),
+        ("br;q=0.8, gzip;q=0.8", ("br", "gzip")),
+        ("*", ("br", "gzip")),
+        ("*;q=0.5, gzip", ("gzip", "br")),
+        ("br;q=0, *", ("gzip",)),
+        ("identity", ()),
+        ("", ()),
+        ("BR, X-GZIP", ("br", "gzip")),
+        ("br;q=junk, gzip", ("gzip",)),
+    ],
+)
+def test_accepted_encodings_best_first(header: str, expected: tuple[str, ...]) -> None:
+    assert accepted_encodings(header) == expected
