@@ -164,6 +164,7 @@ class Feed:
         self.closed = False
         self.slow_clients_dropped = 0
         self.frames_published = 0
+        self.card_subscribers = 0  # the read model builds card frames only while this is > 0
 
     def __len__(self) -> int:
         return len(self._subscribers)
@@ -171,10 +172,13 @@ class Feed:
     def subscribe(self, *, cards: bool = False) -> Subscriber:
         sub = Subscriber(self, cards)
         self._subscribers.add(sub)
+        self.card_subscribers += cards
         return sub
 
     def unsubscribe(self, sub: Subscriber) -> None:
-        self._subscribers.discard(sub)
+        if sub in self._subscribers:
+            self._subscribers.discard(sub)
+            self.card_subscribers -= sub.cards
         self.waiting.discard(sub)
 
     def publish(self, frame: Frame) -> None:
@@ -203,6 +207,6 @@ class Feed:
         """End every stream (shutdown). Safe to call twice."""
         self.closed = True
         for sub in list(self._subscribers):
-            self._subscribers.discard(sub)
+            self.unsubscribe(sub)
             sub.wake()
         self.waiting.clear()
