@@ -34,6 +34,7 @@ __all__ = [
     "field_str",
     "format_float",
     "loads",
+    "parse_object",
     "parse_object_spans",
 ]
 
@@ -324,6 +325,16 @@ def loads(raw: bytes) -> object:
     return value
 
 
+def parse_object(raw: bytes) -> dict[str, object]:
+    """A top-level JSON object, as strict as ``loads`` (and ``parse_object_spans``, whose values
+    it equals: the last of a repeated key wins), in one pass of the C parser; TypeError when the
+    document is valid JSON but not an object. For messages that need no source bytes."""
+    value = loads(raw)
+    if not isinstance(value, dict):
+        raise TypeError("top-level JSON value is not an object")
+    return value
+
+
 def parse_object_spans(raw: bytes) -> tuple[dict[str, object], dict[str, bytes]]:
     """Parse a top-level JSON object and keep each member value's exact source bytes.
 
@@ -376,6 +387,8 @@ _SURROGATE_RE: Final = re.compile("[\ud800-\udfff]")
 
 def clean_str(s: str) -> str:
     """Lone surrogates from ``\\ud800``-style escapes become U+FFFD, as Go decodes them."""
+    if s.isascii():  # most strings; no surrogate can be there
+        return s
     return _SURROGATE_RE.sub("\ufffd", s) if _SURROGATE_RE.search(s) else s
 
 
@@ -387,6 +400,9 @@ def _get(d: Mapping[str, object], key: str, required: bool) -> object:
 
 
 def field_str(d: Mapping[str, object], key: str, *, required: bool = False) -> str:
+    v = d.get(key)
+    if type(v) is str:  # the common case, without the checks below
+        return v if v.isascii() else clean_str(v)
     v = _get(d, key, required)
     if v is None:
         return ""
@@ -403,6 +419,9 @@ def field_int(
     required: bool = False,
 ) -> int:
     """A JSON integer literal within the Go type's range; floats (even 1.0) and bools fail."""
+    v = d.get(key)
+    if type(v) is int and bounds[0] <= v <= bounds[1]:  # the common case (bool is not int)
+        return v
     v = _get(d, key, required)
     if v is None:
         return 0
