@@ -8,7 +8,8 @@ and exits 1 when a target is missed, 2 when a benchmark could not run.
     make bench                            # everything (about six minutes)
     .venv/bin/python bench/run.py crypto ingest neighbourhood   # some sections only
 
-Sections: crypto, decode, ingest, neighbourhood (also api, static, sse on the same node), bridge,
+Sections: crypto, decode, ingest, neighbourhood (also api, static on the same node), sse (its own
+node at the reference's uncompressed rates), bridge,
 binary (cold start, size, idle memory; needs bin/nara from make build).
 """
 
@@ -40,7 +41,8 @@ from bench.loadgen import FakeNara, Publisher, fleet
 from nara.core import crypto, wire
 from nara.core.events import SVC_HEY_THERE, make_hey_there
 from nara.core.identity import determine_identity
-from nara.core.protocol import Node, NodeSettings
+from nara.core.protocol import Node
+from nara.core.settings import NodeSettings
 
 NS = 1_000_000_000
 MIB = 1024 * 1024
@@ -258,35 +260,41 @@ def bench_ingest(report: Report, verify_rate: float) -> None:
 
 class SteadyLoad(threading.Thread):
     """Every fake nara posts newspapers at its interval and hey-theres every 120-240 s, both
-    divided by ``COMPRESSION``."""
+    divided by ``compression`` (1: the reference's own rates)."""
 
-    def __init__(self, pub: Publisher, naras: list[FakeNara], started: float) -> None:
+    def __init__(
+        self,
+        pub: Publisher,
+        naras: list[FakeNara],
+        started: float,
+        compression: float = COMPRESSION,
+    ) -> None:
         super().__init__(daemon=True)
         self.pub, self.naras, self.started = pub, naras, started
+        self.compression = compression
         self._halt = threading.Event()
         self.sent = 0
         rng = random.Random(3)
         now = time.monotonic()
         self.next_np = {n.name: now + rng.uniform(0, self._np_every(n)) for n in naras}
-        self.next_hey = {n.name: now + rng.uniform(0, 240 / COMPRESSION) for n in naras}
+        self.next_hey = {n.name: now + rng.uniform(0, 240 / compression) for n in naras}
         self.rng = rng
 
-    @staticmethod
-    def _np_every(n: FakeNara) -> float:
-        return (30 + 270 * (100 - n.chattiness) // 100) / COMPRESSION
+    def _np_every(self, n: FakeNara) -> float:
+        return (30 + 270 * (100 - n.chattiness) // 100) / self.compression
 
     def run(self) -> None:
         while not self._halt.is_set():
             now = time.monotonic()
             for n in self.naras:
                 if self.next_np[n.name] <= now:
-                    uptime = int(1000 + (now - self.started) * COMPRESSION)
+                    uptime = int(1000 + (now - self.started) * self.compression)
                     self.pub.publish(*n.newspaper(uptime))
                     self.next_np[n.name] = now + self._np_every(n)
                     self.sent += 1
                 if self.next_hey[n.name] <= now:
                     self.pub.publish(*n.hey_there(time.time_ns()))
-                    self.next_hey[n.name] = now + self.rng.uniform(120, 240) / COMPRESSION
+                    self.next_hey[n.name] = now + self.rng.uniform(120, 240) / self.compression
                     self.sent += 1
             self._halt.wait(0.05)
 
@@ -348,8 +356,6 @@ def bench_neighbourhood(report: Report, sections: set[str]) -> None:
         try:
             if "api" in sections or "static" in sections:
                 bench_http(report, stack, node, sections)
-            if "sse" in sections:
-                bench_sse(report, node, pub)
         finally:
             load.stop()
             load.join()
@@ -467,10 +473,49 @@ async def _sse_clients(
     return delays
 
 
-def bench_sse(report: Report, node: h.Node, pub: Publisher) -> None:
-    count, stalled = 500, 10
+def bench_sse(report: Report, compression: float = 1) -> None:
+    """The live stream at the reference's own (uncompressed) rates: its own node with 1,000 fake
+    naras (default -missing-after), each posting newspapers at its interval and hey-theres every
+    120-240 s (~12 plaza messages/s in all), while 500 clients read /events and 10 never read.
+    ``compression`` > 1 runs the load that much faster (a stress figure, not the target's)."""
+    count, stalled, naras = 500, 10, 1000
+    fleet_ = fleet("hood", naras, seed=4)
     probes = fleet("sse-probe", 20, seed=5)
-    delays = asyncio.run(_sse_clients(node.url, count, stalled, pub, probes))
+    with h.Stack() as stack:
+        broker = stack.mosquitto()
+        node = stack.node(
+            "bench-sse",
+            "-max-naras",
+            str(naras + 200),
+            "-new-naras-per-s",
+            "1000",
+            "-new-naras-burst",
+            "1000",
+            broker=broker,
+        )
+        h.until(lambda: h.metric(node.metrics(), "nara_plaza_connected") == 1, 20, "connected")
+        pub = Publisher("127.0.0.1", broker.port, "bench-sse-load")
+        started = time.monotonic()
+        now_ns = time.time_ns()
+        pub.publish_all([n.hey_there(now_ns) for n in fleet_], per_s=500)
+        pub.publish_all([n.newspaper(1000) for n in fleet_], per_s=500)
+        h.until(lambda: node.online() >= naras, 60, f"{naras} ONLINE", 0.5)
+        load = SteadyLoad(pub, fleet_, started, compression=compression)
+        load.start()
+        try:
+            cpu0, t0, sent0 = h.cpu_seconds(node.pid), time.monotonic(), load.sent
+            mine0 = time.process_time()  # the clients' side (this process) for comparison
+            delays = asyncio.run(_sse_clients(node.url, count, stalled, pub, probes))
+            wall = time.monotonic() - t0
+            cpu = (h.cpu_seconds(node.pid) - cpu0) / wall
+            clients_cpu = (time.process_time() - mine0) / wall
+            rate = (load.sent - sent0) / wall
+            text = node.metrics()
+        finally:
+            load.stop()
+            load.join()
+            pub.close()
+    cut = h.metric(text, "nara_sse_clients_dropped")
     expected = count * len(probes)
     delays.sort()
     p50 = delays[len(delays) // 2] if delays else float("inf")
@@ -479,8 +524,12 @@ def bench_sse(report: Report, node: h.Node, pub: Publisher) -> None:
     report.add(
         Row(
             f"live stream: {count} /events clients (+{stalled} that never read), plaza → "
-            "every client",
-            f"p99 {p99 * 1000:.0f} ms, p50 {p50 * 1000:.0f} ms; {got} of {expected} deliveries",
+            f"every client, {naras} naras at "
+            + ("the reference's rates" if compression == 1 else f"{compression:g}× its rates"),
+            f"p99 {p99 * 1000:.0f} ms, p50 {p50 * 1000:.0f} ms; {got} of {expected} deliveries; "
+            f"{rate:.1f} plaza messages/s, node CPU {cpu * 100:.0f} % of a core (the clients' "
+            f"process {clients_cpu * 100:.0f} %); "
+            f"{cut:.0f} clients cut off",
             "p99 ≤ 250 ms, no client stalls the others",
             p99 <= 0.25 and got == expected,
         )
@@ -691,6 +740,7 @@ def main(argv: list[str]) -> int:
         ("decode", lambda: bench_decode(report)),
         ("ingest", lambda: bench_ingest(report, verify_rate)),
         ("neighbourhood", lambda: bench_neighbourhood(report, sections)),
+        ("sse", lambda: bench_sse(report)),
         ("bridge", lambda: bench_bridge(report)),
         ("binary", lambda: bench_binary(report)),
     ]
@@ -698,7 +748,7 @@ def main(argv: list[str]) -> int:
         verify_rate = bench_crypto(report) if "crypto" in sections else 0.0
         if not verify_rate:
             verify_rate = bench_crypto(Report())
-    hood = {"neighbourhood", "api", "static", "sse"}
+    hood = {"neighbourhood", "api", "static"}
     for name, step in steps:
         wanted = name in sections or (name == "neighbourhood" and sections & hood)
         if name == "crypto" or not wanted:

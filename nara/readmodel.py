@@ -84,16 +84,38 @@ def _dumps(value: object) -> bytes:
 
 @dataclass
 class Card:
+    """One nara's card. Its JSON (``body``, ``api``) is encoded when first asked for after a
+    change, not on every change: on a busy plaza most versions of a card are never read."""
+
     name: str
     data: dict[str, object]
-    body: bytes  # data as Go-style JSON
-    api: bytes  # the /api.json item as Go-style JSON
+    api_data: dict[str, object]  # the /api.json item
     rev: int
     fingerprint: tuple[object, ...] = ()
     status: str = ""
     restarts: int = 0
     since: int = 0  # Unix s: when the current status began (as this node saw it)
     history: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=HISTORY_KEPT))
+    _body: bytes | None = None
+    _api: bytes | None = None
+
+    @property
+    def body(self) -> bytes:
+        """``data`` as Go-style JSON."""
+        if self._body is None:
+            self._body = _dumps(self.data)
+        return self._body
+
+    @property
+    def api(self) -> bytes:
+        """``api_data`` as Go-style JSON."""
+        if self._api is None:
+            self._api = _dumps(self.api_data)
+        return self._api
+
+    def replace(self, data: dict[str, object], api_data: dict[str, object]) -> None:
+        self.data, self.api_data = data, api_data
+        self._body = self._api = None
 
 
 class ReadModel:
@@ -281,7 +303,7 @@ class ReadModel:
             self._remove(name, now)
         if now - self._self_at >= SELF_EVERY_NS:
             fresh = self._build_self(now)
-            if fresh.body != self._self.body:
+            if fresh.data != self._self.data:
                 fresh.rev = self.rev + 1
                 self._self = fresh
                 self._pending_changed[self.server] = fresh
@@ -326,14 +348,14 @@ class ReadModel:
         data.update(StatusSince=self.started_s, UpSince=self.started_s, History=[])
         data["History"] = [[self.started_s, ONLINE]]
         api = views.self_api_item(self.node, now)
-        return Card(self.server, data, _dumps(data), _dumps(api), self.rev, status=ONLINE)
+        return Card(self.server, data, api, self.rev, status=ONLINE)
 
     def _update(self, n: Neighbour, now: int) -> None:
         now_s = now // NS
         card = self._cards.get(n.name)
         created = card is None
         if card is None:
-            card = Card(n.name, {}, b"", b"", 0, since=now_s)
+            card = Card(n.name, {}, {}, 0, since=now_s)
             self._cards[n.name] = card
             self._insert(n.name)
             self._tombstones.pop(n.name, None)
@@ -355,11 +377,9 @@ class ReadModel:
             UpSince=views.up_since(n),
             History=[[t, s] for t, s in card.history],
         )
-        body = _dumps(data)
-        if body == card.body:
+        if data == card.data:  # same JSON types field by field, so the same bytes
             return
-        card.data, card.body = data, body
-        card.api = _dumps(views.neighbour_api_item(n))
+        card.replace(data, views.neighbour_api_item(n))
         card.rev = self.rev + 1
         self._pending_changed[n.name] = card
 
@@ -431,7 +451,7 @@ class ReadModel:
         removed, changes = self._pending_removed, self._pending_changes
         self._pending_changed, self._pending_removed, self._pending_changes = {}, [], []
         self._doc.clear()
-        if publish:
+        if publish and self.feed.card_subscribers:  # nobody draws cards: no frame to build
             self.feed.publish(self._delta_frame(changed, removed, changes))
             self.frames_published += 1
 

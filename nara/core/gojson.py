@@ -34,6 +34,7 @@ __all__ = [
     "field_str",
     "format_float",
     "loads",
+    "parse_object",
     "parse_object_spans",
 ]
 
@@ -170,10 +171,111 @@ def dumps(value: object) -> bytes:
 
 
 def dumps_sorted(value: object) -> bytes:
-    """Encode like Go marshals ``map[string]any``: keys sorted at every depth; no newline added."""
+    """Encode like Go marshals ``map[string]any``: keys sorted at every depth; no newline added.
+
+    The read model encodes every card with this on each change, so it first tries the standard
+    library's C encoder and keeps its output when it is provably Go's bytes (``_fast_sorted``);
+    anything it cannot vouch for goes through the exact encoder. Same bytes either way.
+    """
+    fast = _fast_sorted(value)
+    if fast is not None:
+        return fast
     out: list[str] = []
     _encode(value, out, sort_keys=True)
     return "".join(out).encode("utf-8")
+
+
+def _no_default(value: object) -> object:
+    raise TypeError(f"json: unsupported type {type(value).__name__}")
+
+
+_FAST: Final = json.JSONEncoder(
+    ensure_ascii=False,
+    allow_nan=False,
+    sort_keys=True,
+    separators=(",", ":"),
+    default=_no_default,
+)
+# <>& and the JS line separators: Go escapes them, Python's encoder keeps them raw.
+_HTML_SENSITIVE: Final = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"))
+_SEPARATORS: Final = (("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
+
+
+class _NotFast(Exception):
+    """The value has something only the exact encoder writes right."""
+
+
+def _plain_float(x: float) -> object:
+    """``x`` as something whose Python repr is Go's text: an int for an integral float, the
+    float itself where repr has no exponent (1e-4 <= |x| < 1e16). -0.0, exponents, NaN: no."""
+    if x.is_integer():
+        if x == 0 and math.copysign(1.0, x) < 0:
+            raise _NotFast
+        if -1e16 < x < 1e16:
+            return int(x)
+        raise _NotFast
+    if 1e-4 <= abs(x) < 1e16:  # repr is plain decimal here, and shortest digits like Go's
+        return x
+    raise _NotFast
+
+
+def _go_ready(value: object) -> object:
+    """``value`` with floats rewritten for the C encoder (a copy only where one changed), or
+    ``_NotFast`` for a non-str key, a RawJSON, a non-dict Mapping or any other type."""
+    t = type(value)
+    if t is str or t is int or t is bool or value is None:
+        return value
+    if t is float:
+        assert isinstance(value, float)
+        return _plain_float(value)
+    if t is dict:
+        assert isinstance(value, dict)
+        out: dict[str, object] | None = None
+        for k, v in value.items():
+            if type(k) is not str:
+                raise _NotFast
+            w = _go_ready(v)
+            if w is not v:
+                if out is None:
+                    out = dict(value)
+                out[k] = w
+        return value if out is None else out
+    if t is list or t is tuple:
+        assert isinstance(value, list | tuple)
+        items: list[object] | None = None
+        for i, v in enumerate(value):
+            w = _go_ready(v)
+            if w is not v:
+                if items is None:
+                    items = list(value)
+                items[i] = w
+        return value if items is None else items
+    raise _NotFast  # subclasses, RawJSON, Mappings, unknown types: the exact encoder decides
+
+
+def _fast_sorted(value: object) -> bytes | None:
+    """``value`` through the C encoder, or None when its bytes might not be Go's.
+
+    Python escapes the C0 controls, ``"`` and ``\\`` exactly as Go does (short forms for
+    \\b \\f \\n \\r \\t, lowercase ``\\u00xx`` otherwise) and sorts str keys by code point
+    (Go's byte order). It differs on floats (``_go_ready`` hands it only floats whose repr is
+    Go's text), ``<>&`` and U+2028/9 (replaced below: outside strings JSON has none of them) and
+    lone surrogates (not UTF-8: the encode fails). Everything else takes the exact path.
+    """
+    try:
+        text = _FAST.encode(_go_ready(value))
+    except (_NotFast, TypeError, ValueError, RecursionError):
+        return None
+    for plain, escaped in _HTML_SENSITIVE:
+        if plain in text:
+            text = text.replace(plain, escaped)
+    if "\u2028" in text or "\u2029" in text:
+        for plain, escaped in _SEPARATORS:
+            text = text.replace(plain, escaped)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
 
 
 # --- strict decoding ------------------------------------------------------------------------
@@ -220,6 +322,16 @@ def loads(raw: bytes) -> object:
     value, end = _value_at(text, start)
     if _skip_ws(text, end) != len(text):
         raise JSONError("extra data after JSON value")
+    return value
+
+
+def parse_object(raw: bytes) -> dict[str, object]:
+    """A top-level JSON object, as strict as ``loads`` (and ``parse_object_spans``, whose values
+    it equals: the last of a repeated key wins), in one pass of the C parser; TypeError when the
+    document is valid JSON but not an object. For messages that need no source bytes."""
+    value = loads(raw)
+    if not isinstance(value, dict):
+        raise TypeError("top-level JSON value is not an object")
     return value
 
 
@@ -275,6 +387,8 @@ _SURROGATE_RE: Final = re.compile("[\ud800-\udfff]")
 
 def clean_str(s: str) -> str:
     """Lone surrogates from ``\\ud800``-style escapes become U+FFFD, as Go decodes them."""
+    if s.isascii():  # most strings; no surrogate can be there
+        return s
     return _SURROGATE_RE.sub("\ufffd", s) if _SURROGATE_RE.search(s) else s
 
 
@@ -286,6 +400,9 @@ def _get(d: Mapping[str, object], key: str, required: bool) -> object:
 
 
 def field_str(d: Mapping[str, object], key: str, *, required: bool = False) -> str:
+    v = d.get(key)
+    if type(v) is str:  # the common case, without the checks below
+        return v if v.isascii() else clean_str(v)
     v = _get(d, key, required)
     if v is None:
         return ""
@@ -302,6 +419,9 @@ def field_int(
     required: bool = False,
 ) -> int:
     """A JSON integer literal within the Go type's range; floats (even 1.0) and bools fail."""
+    v = d.get(key)
+    if type(v) is int and bounds[0] <= v <= bounds[1]:  # the common case (bool is not int)
+        return v
     v = _get(d, key, required)
     if v is None:
         return 0

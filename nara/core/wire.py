@@ -129,6 +129,20 @@ def _parse(raw: bytes) -> tuple[dict[str, object], dict[str, bytes]] | Dropped:
         return _drop(DropReason.INVALID_SCHEMA, e)
 
 
+def _parse_values(raw: bytes) -> dict[str, object] | Dropped:
+    """``_parse`` for messages that need no member's source bytes: one pass of the C parser."""
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        return _drop(DropReason.INVALID_JSON, f"not bytes: {type(raw).__name__}")
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        return _drop(DropReason.TOO_LARGE, f"{len(raw)} bytes > {MAX_PAYLOAD_BYTES}")
+    try:
+        return gojson.parse_object(bytes(raw))
+    except gojson.JSONError as e:
+        return _drop(DropReason.INVALID_JSON, e)
+    except TypeError as e:
+        return _drop(DropReason.INVALID_SCHEMA, e)
+
+
 # --- hey-there / chau (and other SyncEvents) ------------------------------------------------
 
 KeyLookup = Callable[[str, str], str | None]  # (emitter_id, emitter) -> b64 public key
@@ -152,11 +166,11 @@ def decode_sync_event(
     ``precheck`` sees the well-formed, not yet verified event and may drop it before the costly
     signature check (a name, time or rate rule that no signature could change).
     """
-    parsed = _parse(raw)
+    parsed = _parse_values(raw)
     if isinstance(parsed, Dropped):
         return parsed
     try:
-        event = SyncEvent.from_json(parsed[0])
+        event = SyncEvent.from_json(parsed)
     except ValueError as e:
         return _drop(DropReason.INVALID_SCHEMA, e)
     if event.svc != expected_svc:
@@ -302,10 +316,10 @@ def decode_howdy(
     raw: bytes, *, precheck: Callable[[Howdy], Dropped | None] | None = None
 ) -> Howdy | Dropped:
     """Decode ``nara/plaza/howdy``; verified with ``Me.PublicKey``. ``Neighbors`` may be null."""
-    parsed = _parse(raw)
+    parsed = _parse_values(raw)
     if isinstance(parsed, Dropped):
         return parsed
-    d = parsed[0]
+    d = parsed
     try:
         me_obj = field_obj(d, "Me", required=True)
         assert me_obj is not None
@@ -377,10 +391,10 @@ class LedgerRequest:
 @_never_raises
 def decode_ledger_request(raw: bytes) -> LedgerRequest | Dropped:
     """Decode ``nara/ledger/{me}/request``: ``{"From":…,"Subjects":[…]|null}`` (unsigned)."""
-    parsed = _parse(raw)
+    parsed = _parse_values(raw)
     if isinstance(parsed, Dropped):
         return parsed
-    d = parsed[0]
+    d = parsed
     try:
         from_ = field_str(d, "From", required=True)
         items = field_list(d, "Subjects") or []

@@ -10,28 +10,26 @@ after ``rev``, or a snapshot when the node no longer knows what changed since (o
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 
 from aiohttp import web
 
 from nara.context import CTX
-from nara.feed import Frame, entry_frame
+from nara.feed import MAX_CHUNK_BYTES, Frame, entry_frame
 from nara.http.api import node_info
 
 KEEPALIVE_S = 15.0
 
 
 def encode(frame: Frame, cards: bool = False) -> bytes:
-    data = frame.raw or json.dumps(
-        frame.data, ensure_ascii=False, separators=(",", ":"), sort_keys=True
-    )
-    if cards and (frame.seq or frame.rev):
-        head = f"id: {frame.seq}-{frame.rev}\n"
-    else:
-        head = f"id: {frame.seq}\n" if frame.seq and not frame.is_cards else ""
-    return f"{head}event: {frame.event}\ndata: {data}\n\n".encode()
+    return frame.wire(cards)
+
+
+def resync_frame(seq: int, rev: int) -> bytes:
+    """The last frame of a stream cut off for being too slow: reconnect and resume from here."""
+    data = json.dumps({"reason": "too slow", "seq": seq, "rev": rev}, separators=(",", ":"))
+    return f"event: resync\ndata: {data}\n\n".encode()
 
 
 def _int(raw: str) -> int | None:
@@ -89,22 +87,35 @@ async def events(request: web.Request) -> web.StreamResponse:
                 await response.write(encode(at, True))
             sent_rev = model.rev
         while True:
-            try:
-                frame = await asyncio.wait_for(sub.queue.get(), KEEPALIVE_S)
-            except TimeoutError:
-                await response.write(b": ping\n\n")
+            frames = sub.take()
+            if not frames:
+                if sub.dropped:  # too slow: frames it had not taken are gone
+                    await response.write(resync_frame(sent, sent_rev))
+                    break
+                if sub.ended:
+                    break  # shutdown
+                if not await sub.wait(KEEPALIVE_S):
+                    await response.write(b": ping\n\n")
                 continue
-            if frame is None:
-                break  # shutdown, or we were too slow and got cut off
-            if frame.is_cards:
-                if frame.rev <= sent_rev:
-                    continue  # already in the snapshot or the catch-up
-                sent_rev = frame.rev
-            elif frame.seq:
-                if frame.seq <= sent:
-                    continue  # already replayed
-                sent = frame.seq
-            await response.write(encode(frame, cards))
+            chunk: list[bytes] = []
+            size = 0
+            for frame in frames:
+                if frame.is_cards:
+                    if frame.rev <= sent_rev:
+                        continue  # already in the snapshot or the catch-up
+                    sent_rev = frame.rev
+                elif frame.seq:
+                    if frame.seq <= sent:
+                        continue  # already replayed
+                    sent = frame.seq
+                data = frame.wire(cards)
+                chunk.append(data)
+                size += len(data)
+                if size >= MAX_CHUNK_BYTES:
+                    await response.write(b"".join(chunk))
+                    chunk, size = [], 0
+            if chunk:
+                await response.write(b"".join(chunk))  # a burst is one write
     except ConnectionResetError:
         return response
     finally:

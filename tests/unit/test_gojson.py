@@ -235,3 +235,48 @@ def test_other_readers() -> None:
     with pytest.raises(ValueError):
         field_list(d, "o")
     assert gojson.clean_str("ok") == "ok"
+
+
+def _exact_sorted(value: object) -> bytes:
+    out: list[str] = []
+    gojson._encode(value, out, sort_keys=True)
+    return "".join(out).encode("utf-8")
+
+
+TRICKY_PIECES = [*'aé🧪<>&\u2028\u2029\x00\x1f\x7f"\\\b\f\n\r\t\ud800 ', "1.0,", "2e-", "8e+1"]
+TRICKY_PIECES += ["1e+21,", ".", "0.0]", ".0}"]
+TRICKY_TEXT = st.lists(st.sampled_from(TRICKY_PIECES), max_size=6).map("".join)
+TRICKY_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([0.0, -0.0, 1.0, 1e-7, 1e-5, 1e16, 1e21, 0.1, 123456.0, 0.25])
+    | TRICKY_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TRICKY_TEXT, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(TRICKY_VALUES)
+def test_fast_sorted_encoder_writes_the_exact_encoders_bytes(value: object) -> None:
+    """dumps_sorted's C-encoder fast path never changes a byte: floats, <>&, U+2028/9, controls,
+    surrogates and look-alikes inside strings all come out as the exact encoder writes them."""
+    assert dumps_sorted(value) == _exact_sorted(value)
+
+
+def test_fast_sorted_encoder_is_taken_for_a_typical_card_and_skipped_when_unsure() -> None:
+    card = {"Name": "a<b", "HostStats": {"LoadAvg": 0.25, "Uptime": 10}, "Flair": "🧪", "Up": True}
+    assert gojson._fast_sorted(card) == _exact_sorted(card)
+    assert b"\\u003c" in dumps_sorted(card)
+    assert gojson._fast_sorted({"x": 1.0, "y": [0.0, 10.0], "z": "1.0,"}) == (
+        b'{"x":1,"y":[0,10],"z":"1.0,"}'  # Go writes integral floats bare; strings untouched
+    )
+    assert gojson._fast_sorted({"x": 1e-7}) is None  # Go writes 1e-7
+    assert gojson._fast_sorted({"x": [1e16]}) is None and gojson._fast_sorted(-0.0) is None
+    with pytest.raises(TypeError):
+        dumps_sorted({1: "x"})  # like dumps: not silently coerced
+    assert gojson._fast_sorted({"x": "\ud800"}) is None  # not UTF-8
+    assert gojson._fast_sorted({"k": "R8e+JUk="}) == b'{"k":"R8e+JUk="}'  # base64, not a float
+    assert gojson._fast_sorted({"x": RawJSON(b"1")}) is None
+    assert dumps_sorted({"x": RawJSON(b"1"), "y": 1.0}) == b'{"x":1,"y":1}'
