@@ -36,6 +36,7 @@ RATE = 1.0  # requests a second to the takeover endpoints, all callers together
 BURST = 5
 CLIENT_TIMEOUT_S = 30.0
 PLAZA_CHECK_S = 10.0
+PROBE_S = 5.0  # whether the old instance's address answers at all
 
 
 class TakeoverFailed(Exception):
@@ -244,9 +245,12 @@ async def take_over(config: Config, identity: Identity, max_events: int) -> Bund
     old instance has then stopped announcing and is exiting)."""
     url = config.takeover
     check_state_dir(config.state_dir)
-    await check_plaza(config, identity)
     timeout = aiohttp.ClientTimeout(total=CLIENT_TIMEOUT_S)
     async with aiohttp.ClientSession(timeout=timeout) as session:
+        # First whether anything answers there at all: a restarted instance whose old one is
+        # gone must learn so before the plaza check, which a broker outage would fail.
+        await _reachable(session, url)
+        await check_plaza(config, identity)
         try:
             challenge = await _request(
                 session, "POST", _endpoint(url, "/api/takeover/challenge"), 4096
@@ -256,6 +260,18 @@ async def take_over(config: Config, identity: Identity, max_events: int) -> Bund
         except _Busy:
             raise TakeoverFailed("the old instance is busy (rate limit); try again") from None
         return await _finish(session, url, identity, challenge, max_events)
+
+
+async def _reachable(session: aiohttp.ClientSession, url: str) -> None:
+    """Raise ``OldInstanceGone`` when no HTTP server answers at ``url`` (any status will do:
+    the proof exchange decides the rest)."""
+    try:
+        async with session.get(
+            _endpoint(url, "/api/takeover"), timeout=aiohttp.ClientTimeout(total=PROBE_S)
+        ) as resp:
+            await resp.content.read(64 * 1024)
+    except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+        raise OldInstanceGone(f"nothing answers at {url} ({type(exc).__name__})") from None
 
 
 async def _finish(

@@ -172,6 +172,25 @@ def test_handover_no_restart_no_chau_no_second_nara(
         )
         assert self_entry(again)["Restarts"] == before["Restarts"] + 1
         assert self_entry(again)["StartTime"] == before["StartTime"]
+
+        # And so even while the plaza is unreachable: that the old one is gone is found out
+        # before the plaza check, so the restart does not exit 2 on a broker outage.
+        again.signal(signal.SIGTERM)
+        assert again.wait_exit(15) == 0
+        offline = spawn_nara(
+            name,
+            "-takeover",
+            old.url,
+            "-state-dir",
+            str(tmp_path / "new"),
+            "-mqtt-host",
+            f"tcp://127.0.0.1:{free_port()}",
+            broker=None,
+            env=STEADY | {"NARA_SOUL": soul},
+        )
+        assert offline.get("/livez")[0] == 200
+        assert self_entry(offline)["Restarts"] == before["Restarts"] + 2
+        assert "takeover failed" not in offline.output()
     finally:
         recorder.close()
 
