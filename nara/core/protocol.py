@@ -64,6 +64,9 @@ TEASES_PER_S = 0.1  # our own teases: one per 10 s at most, a burst of 3
 SOCIAL_PER_S = (5.0, 20)  # social events we take from the plaza (rate, burst)
 HISTORY_ASK_AFTER_S = 30  # boot recovery asks for social history this long after start
 HISTORY_PEERS = 5  # boot_recovery.go:478-513
+TEASE_BOOT_S = 30  # no teasing while booting (observations.go:480-485)
+TEASE_DEDUP_S = 30  # someone else's tease of the same target and reason (social_network.go:127)
+MAX_TEASES_DUE = 64  # teases waiting out their jitter
 HEY_THERE_MIN_GAP_S = 5  # sender-side rate limit (presence_heythere.go)
 HEY_THERE_EVERY_S = (120.0, 240.0)  # §4.2 mitigation: well inside the 300 s MISSING window
 CONNECT_JITTER_S = (0.0, 5.0)
@@ -209,6 +212,7 @@ class Node:
         self.social_budget = TokenBucket(*SOCIAL_PER_S)
         self._history_at = start_ns + HISTORY_ASK_AFTER_S * NS  # 0 once asked
         self._history_asked: set[str] = set()  # whom we asked: only their answers are heard
+        self._teases_due: list[tuple[int, str, str]] = []  # (ns, target, reason)
 
     # ---- inputs -------------------------------------------------------------------------------
 
@@ -288,6 +292,7 @@ class Node:
                     self.counters["howdys_skipped"] += 1
             if self._history_at and now >= self._history_at:
                 out += self._ask_history()
+            out += self._due_teases(now)
         out += self._maintain_due(now)
         out += self._checkpoint_tick(now)
         if now >= self._prune_at:
@@ -406,7 +411,10 @@ class Node:
             out += self._append(decoded, at=now)
             entry.last_seen = max(entry.last_seen, now // NS)
             self.me.buzz.bump(2)
+        previous = entry.online
         out += self._maintain_one(entry, now)
+        if isinstance(p, HeyThere):
+            self._check_and_tease(entry, previous, now)
         return out
 
     def _on_newspaper(self, topic: str, payload: bytes, now: int) -> list[Command]:
@@ -462,7 +470,9 @@ class Node:
             # A stranger: say hello so it learns of us too (presence_newspaper.go:166-173).
             out += self._hey_there(now)
         out += self._seen(entry, "newspaper", now)
+        previous = entry.online
         out += self._maintain_one(entry, now)
+        self._check_and_tease(entry, previous, now)
         return out
 
     def _on_howdy(self, payload: bytes, now: int) -> list[Command]:
@@ -647,6 +657,59 @@ class Node:
             body = wire.encode_ledger_request(self.name, part)
             out.append(Publish(f"nara/ledger/{peer}/request", body))
         return out
+
+    def _check_and_tease(self, entry: Neighbour, previous: str, now: int) -> None:
+        """After news of a nara (social_network.go:147-193): one trigger at a time, restarts,
+        nice number, comeback, then a random jab. Not while booting (observations.go:482). The
+        tease waits 0-5 s of jitter and is skipped if someone else teased first
+        (social_network.go:101-140)."""
+        if now - self.start_ns < TEASE_BOOT_S * NS or not self.t.connected:
+            return
+        p = self.me.personality
+        now_s = now // NS
+        reason = ""
+        if teases.should_tease_for_restarts(entry.restarts, entry.start_time, now_s, p):
+            reason = teases.REASON_HIGH_RESTARTS
+        elif teases.should_tease_for_nice_number(entry.restarts, p):
+            reason = teases.REASON_NICE_NUMBER
+        elif teases.should_tease_for_comeback(previous, entry.online, p):
+            reason = teases.REASON_COMEBACK
+        elif teases.should_random_tease(self.identity.soul.text, entry.name, now_s, p):
+            reason = teases.REASON_RANDOM
+        if not reason or len(self._teases_due) >= MAX_TEASES_DUE:
+            return
+        if any(t[1] == entry.name for t in self._teases_due):
+            return
+        delay = 0 if reason == teases.REASON_RANDOM else self._jitter((0.0, 5.0))
+        self._teases_due.append((now + delay, entry.name, reason))
+
+    def _due_teases(self, now: int) -> list[Command]:
+        due = [t for t in self._teases_due if t[0] <= now]
+        if not due:
+            return []
+        self._teases_due = [t for t in self._teases_due if t[0] > now]
+        out: list[Command] = []
+        for _, name, reason in due:
+            entry = self.neighbourhood.get(name)
+            if entry is not None and not self._teased_lately(name, reason, now):
+                out += self._tease(entry, reason, now)
+        return out
+
+    def _teased_lately(self, target: str, reason: str, now: int) -> bool:
+        """Someone else teased ``target`` for ``reason`` in the last 30 s (the newest 200)."""
+        entries, _ = self.ledger.query(service=SVC_SOCIAL, subject=target, limit=200)
+        for entry in entries:
+            p = entry.event.payload
+            if entry.event.ts < now - TEASE_DEDUP_S * NS:
+                break
+            if (
+                isinstance(p, Social)
+                and p.type == "tease"
+                and p.reason == reason
+                and p.actor != self.name
+            ):
+                return True
+        return False
 
     def _tease(self, entry: Neighbour, reason: str, now: int) -> list[Command]:
         """Tease ``entry``: per-target cooldown, a global budget, a signed social event on the
@@ -1055,13 +1118,7 @@ class Node:
             entry.restarts += 1
             entry.last_restart = now_s
             self.me.buzz.bump(3)
-            out = self._observe(entry, "restart", now)
-            p = self.me.personality
-            if teases.should_tease_for_nice_number(entry.restarts, p):
-                out += self._tease(entry, teases.REASON_NICE_NUMBER, now)
-            elif teases.should_tease_for_restarts(entry.restarts, entry.start_time, now_s, p):
-                out += self._tease(entry, teases.REASON_HIGH_RESTARTS, now)
-            return out
+            return self._observe(entry, "restart", now)
         return []
 
     def _observe(self, entry: Neighbour, obs_type: str, now: int, state: str = "") -> list[Command]:
@@ -1133,8 +1190,6 @@ class Node:
             self.me.buzz.bump(10 if status == MISSING else 2)
         if status == MISSING:  # chau already put OFFLINE in the ledger; MISSING is ours to say
             out += self._observe(entry, "status-change", now, status)
-        if teases.should_tease_for_comeback(previous, status, self.me.personality):
-            out += self._tease(entry, teases.REASON_COMEBACK, now)
         return out
 
     def _hey_there(self, now: int) -> list[Command]:

@@ -92,7 +92,8 @@ def test_a_comeback_is_teased_once_signed_on_the_plaza_and_go_verifiable() -> No
     a.tick(later, Sensors())  # bob goes MISSING
     hello = make_hey_there(b.key, "bob", b.identity.nara_id, later + NS)
     out = a.on_message("nara/plaza/hey_there", hello.to_json(), later + NS)
-    [tease] = publishes(out, TOPIC_SOCIAL)
+    assert not publishes(out, TOPIC_SOCIAL), "a tease waits out 0-5 s of jitter"
+    [tease] = publishes(a.tick(later + 7 * NS, Sensors()), TOPIC_SOCIAL)
     d = json.loads(tease.payload)
     assert d["svc"] == "social" and d["emitter"] == a.name
     assert d["social"]["type"] == "tease" and d["social"]["target"] == "bob"
@@ -105,11 +106,32 @@ def test_a_comeback_is_teased_once_signed_on_the_plaza_and_go_verifiable() -> No
     deliver(connect_and_announce(a, later), b, later + NS)
     kept = b.on_message(TOPIC_SOCIAL, tease.payload, later + 2 * NS)
     assert [c.entry.event.id for c in kept if isinstance(c, Appended)] == [decoded.id]
-    # Cooldown: a second comeback within five minutes is not teased again.
+    # Another comeback after the cooldown is teased again.
     a.tick(later + 400 * NS, Sensors())
     hello2 = make_hey_there(b.key, "bob", b.identity.nara_id, later + 401 * NS)
-    again = a.on_message("nara/plaza/hey_there", hello2.to_json(), later + 401 * NS)
-    assert len(publishes(again, TOPIC_SOCIAL)) <= 1
+    a.on_message("nara/plaza/hey_there", hello2.to_json(), later + 401 * NS)
+    assert len(publishes(a.tick(later + 408 * NS, Sensors()), TOPIC_SOCIAL)) == 1
+    # Within the five-minute cooldown the same target is not teased again.
+    assert not a.tease_cooldown.try_tease(a.name, "bob", (later + 420 * NS) // NS)
+
+
+def test_a_tease_is_skipped_when_someone_else_teased_first_and_cooled_down() -> None:
+    a, b, c = node(sociable_name()), node("bob", seed=2), node("carol", seed=3)
+    met(a, b)
+    deliver(connect_and_announce(c, T0), a, T0 + 6 * NS)
+    later = T0 + 400 * NS
+    a.tick(later, Sensors())
+    hello = make_hey_there(b.key, "bob", b.identity.nara_id, later + NS)
+    a.on_message("nara/plaza/hey_there", hello.to_json(), later + NS)
+    # carol teases bob for the comeback first (carol is known and signs as herself).
+    hi = make_hey_there(c.key, "carol", c.identity.nara_id, later + NS)
+    a.on_message("nara/plaza/hey_there", hi.to_json(), later + NS)
+    first = a.on_message(
+        TOPIC_SOCIAL, tease_from(c, "bob", "comeback", later + 2 * NS), later + 2 * NS
+    )
+    assert any(isinstance(x, Appended) for x in first)
+    assert not publishes(a.tick(later + 7 * NS, Sensors()), TOPIC_SOCIAL)
+    assert a.counters["teases_sent"] == 0
 
 
 def test_ledger_request_answers_verified_social_only_in_go_shape() -> None:
