@@ -45,7 +45,7 @@ def plausible(s: Social) -> bool:
 
 
 def is_meaningful(s: Social, p: Personality) -> bool:
-    """Whether this personality keeps a social event (sync_helpers.go:3-58)."""
+    """Whether this personality keeps a social event (sync_helpers.go:3-59)."""
     if p.chill > 70 and s.reason == REASON_RANDOM:
         return False
     if s.type == "observation":
