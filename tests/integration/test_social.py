@@ -10,7 +10,7 @@ import pytest
 from nara.core import wire
 from nara.core.events import make_social
 from tests.conftest import Broker, NaraProcess
-from tests.integration.helpers import Plaza, Stranger, dropped, now_ns, until
+from tests.integration.helpers import Plaza, Stranger, dropped, metric, now_ns, until
 
 STEADY = {"NARA_MISSING_AFTER": "300"}
 Spawn = Callable[..., NaraProcess]
@@ -67,6 +67,7 @@ def test_teases_are_verified_kept_answered_and_hearsay_is_marked(
     )
     assert hearsay[0]["verified"] is False and hearsay[0]["relayed_by"] == mallory.name
     assert not _known(node, mallory.name) and not _known(node, "dave")
+    assert (metric(node.metrics(), "nara_hearsay_kept_total") or 0) >= 1
     inspector = node.json("/api/inspector/events?service=social")["events"]
     assert [e["verified"] for e in inspector if e["id"] == tease.id] == [True]
 
