@@ -295,6 +295,13 @@ class ReadModel:
                 self._pending_changed[self.server] = fresh
         self._commit()
 
+    def note_social(self, entry: Entry, now: int) -> None:
+        """A verified social event just entered the ledger: a "tease" line in the change log
+        (old ones, from a handover's ledger, are not news). ``touch`` commits it."""
+        item = socialviews.change_item(entry, now)
+        if item is not None:
+            self._note("tease", str(item["name"]), str(item["text"]), now, target=item["target"])
+
     def set_plaza(self, state: str, broker: str, now: int) -> None:
         if state == self.plaza["state"] and broker == self.plaza["broker"]:
             return

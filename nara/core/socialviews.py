@@ -128,3 +128,17 @@ def inspector_hearsay(
             }
         )
     return items, len(held)
+
+
+NEWS_S = 60  # a social event older than this when it enters the ledger is not news
+
+
+def change_item(entry: Entry, now: int) -> dict[str, object] | None:
+    """The change-log line for a verified social event that is news, else None."""
+    p = entry.event.payload
+    if not isinstance(p, Social) or now - entry.event.ts > NEWS_S * 1_000_000_000:
+        return None
+    message = tease_message(p.reason, p.target)
+    verb = "teased" if p.type == "tease" else p.type
+    text = f"{p.actor} {verb} {p.target}" + (f": “{message}”" if message else "")
+    return {"name": p.actor, "target": p.target, "text": text}

@@ -70,6 +70,11 @@ def test_teases_panel_bursts_and_their_toggle(
     # (comeback and high-restarts are kept by every personality: sync_helpers.go:3-59)
     expect(panel.get_by_test_id("tease")).to_have_count(4)
     expect(page.get_by_test_id("tease-burst")).to_have_count(0)
+    # The timeline has the verified teases as rows (hearsay is not news).
+    page.goto(f"{node.url}/timeline?kind=tease")
+    rows = page.locator('[data-testid="timeline-item"][data-kind="tease"]')
+    expect(rows.first).to_contain_text(f"{bob.name} teased keeper")
+    expect(page.get_by_text(mallory.name)).to_have_count(0)
     assert w.problems == []
 
     # Phone width, dark, reduced motion: the panel fits and a live tease makes no burst.
