@@ -139,7 +139,8 @@ def test_ledger_request_answers_verified_social_only_in_go_shape() -> None:
     met(a, b)
     now = T0 + 20 * NS
     a.on_message(TOPIC_SOCIAL, tease_from(b, a.name, "comeback", now), now)
-    a.on_message(TOPIC_SOCIAL, tease_from(carol, "bob", "comeback", now + 1), now)  # hearsay
+    heard = a.on_message(TOPIC_SOCIAL, tease_from(carol, "bob", "comeback", now + 1), now)
+    assert not publishes(heard), "hearsay is never re-published"
     assert len(a.hearsay) == 1
     req = wire.encode_ledger_request("bob", ["bob"])
     [resp] = publishes(a.on_message(f"nara/ledger/{a.name}/request", req, now))
