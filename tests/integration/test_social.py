@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 
@@ -9,6 +10,8 @@ import pytest
 
 from nara.core import wire
 from nara.core.events import make_social
+from nara.core.identity import native_soul_custom
+from nara.core.personality import personality
 from tests.conftest import Broker, NaraProcess
 from tests.integration.helpers import Plaza, Stranger, dropped, metric, now_ns, until
 
@@ -81,3 +84,47 @@ def test_teases_are_verified_kept_answered_and_hearsay_is_marked(
     assert [(e["ID"], e["Timestamp"], e["Signature"]) for e in body["Events"]] == [
         (tease.id, tease.ts, "")
     ]
+
+
+def sociable_soul(name: str) -> str:
+    """A soul for ``name`` whose personality teases comebacks (sociability > 40, social.go:147)."""
+    for i in range(200):
+        soul = native_soul_custom(hashlib.sha256(b"fp%d" % i).digest(), name)
+        if personality(soul).sociability > 40:
+            return soul.text
+    raise AssertionError("no sociable soul")
+
+
+def test_a_python_nara_teases_a_comeback_and_another_keeps_it_verified(
+    mosquitto: Broker, spawn_nara: Spawn, plaza: Plaza
+) -> None:
+    """alice (MISSING after 4 s) sees carol go quiet and come back, teases her on the plaza,
+    signed; bob, who met alice, keeps the tease in his ledger as verified."""
+    alice = spawn_nara("alice", broker=mosquitto, env={"NARA_SOUL": sociable_soul("alice")})
+    bob = spawn_nara("bob", broker=mosquitto, env=STEADY)
+    until(lambda: _known(bob, "alice"), 20, "bob to know alice")
+    carol = Stranger.new("carol")
+    plaza.publish("nara/plaza/hey_there", carol.hey_there().to_json())
+
+    def teased() -> bool:
+        for m in plaza.messages("nara/plaza/social"):
+            s = m.json()["social"]
+            if s["actor"] == "alice" and s["target"] == carol.name:
+                return True
+        statuses = {n["Name"]: n["Online"] for n in alice.json("/narae.json")["naras"]}
+        if statuses.get(carol.name) == "MISSING":  # come back: a comeback once alice is past boot
+            plaza.publish("nara/plaza/hey_there", carol.hey_there().to_json())
+        return False
+
+    until(teased, 90, "alice to tease carol's comeback", interval=0.5)
+    kept = until(
+        lambda: [
+            e
+            for e in bob.json("/social/recent")["events"] or []
+            if e["actor"] == "alice" and e["target"] == carol.name
+        ],
+        10,
+        "bob to keep alice's tease",
+    )
+    # A random jab (about 1 %) may come first and start the five-minute cooldown.
+    assert kept[0]["verified"] is True and kept[0]["reason"] in ("comeback", "random")
