@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from nara.core import barrio, teases, trends, wire
 from nara.core import checkpoints as cps
-from nara.core import teases, wire
 from nara.core.checkpoints import CheckpointBook, Trinity
 from nara.core.events import (
     SVC_CHAU,
@@ -105,6 +105,8 @@ def subscriptions(name: str) -> list[str]:
 
 class RandomSource(Protocol):
     def uniform(self, a: float, b: float, /) -> float: ...
+    def randrange(self, stop: int, /) -> int: ...
+    def shuffle(self, x: list[str], /) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +215,7 @@ class Node:
         self._history_at = start_ns + HISTORY_ASK_AFTER_S * NS  # 0 once asked
         self._history_asked: set[str] = set()  # whom we asked: only their answers are heard
         self._teases_due: list[tuple[int, str, str]] = []  # (ns, target, reason)
+        self._trend_at = start_ns + trends.INTERVAL_S * NS
 
     # ---- inputs -------------------------------------------------------------------------------
 
@@ -295,6 +298,9 @@ class Node:
             out += self._due_teases(now)
         out += self._maintain_due(now)
         out += self._checkpoint_tick(now)
+        if now >= self._trend_at:
+            self._trend_at = now + trends.INTERVAL_S * NS
+            out += self._trend_step(now)
         if now >= self._prune_at:
             self._prune_at = now + int(self.settings.prune_every_s * NS)
             out += self._prune(now)
@@ -302,6 +308,42 @@ class Node:
         if out:
             self.revision += 1
         return out
+
+    def _trend_step(self, now: int) -> list[Command]:
+        """Join, start or leave a trend (nara/core/trends.py) from what our neighbours' own
+        signed newspapers say; the new trend rides in our next newspaper and flair."""
+        year, month = barrio.year_month(now)
+        peers = [
+            trends.Peer(
+                n.name,
+                n.status.trend,
+                n.status.trend_emoji,
+                n.online == ONLINE,
+                barrio.vibe_cluster(n.name, year, month),
+            )
+            for n in self.neighbourhood
+            if n.status is not None and n.signed_status
+        ]
+        me = self.me
+        change = trends.step(
+            self.name,
+            barrio.vibe_cluster(self.name, year, month),
+            me.trend,
+            me.personality,
+            peers,
+            self.rand,
+        )
+        if change is None:
+            return []
+        previous = me.trend
+        me.trend, me.trend_emoji = change.trend, change.emoji
+        me.buzz.bump(change.buzz)
+        what = {
+            "joined": f"now follows the trend {change.trend} {change.emoji}",
+            "started": f"started the trend {change.trend} {change.emoji}",
+            "left": f"is over the trend {previous}",
+        }[change.what]
+        return [Note("info", f"{self.name} {what}")]
 
     def shutdown(self, now: int) -> list[Command]:
         """Graceful exit: a signed chau (QoS 1 so the shell can wait for the broker's ack)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from nara.core import barrio
 from nara.core import status as wire
 from nara.core.identity import Identity, gemstone
 from nara.core.personality import AuraPainter, FlairInputs, compose_flair, personality
@@ -80,6 +81,9 @@ class SelfState:
         self.coordinates = wire.Coordinates(
             x=rand.uniform(-0.001, 0.001), y=rand.uniform(-0.001, 0.001), height=1e-5, error=1.0
         )
+        # Trends (nara/core/trends.py): ours, set by Node's trend step every 30 s.
+        self.trend = ""
+        self.trend_emoji = ""
 
     def update(self, now: int, sensors: Sensors, neighbours: int) -> None:
         self.sensors = sensors
@@ -126,6 +130,7 @@ class SelfState:
                 raspberry_pi=self.sensors.raspberry_pi,
                 nixos=self.sensors.nixos,
                 kubernetes=self.sensors.kubernetes,
+                trend_emoji=self.trend_emoji,
                 network_size=self.network_size,
                 start_time_known=bool(self.first_start_s or self.votes.votes),
                 chattiness=self.chattiness(now),
@@ -143,6 +148,13 @@ class SelfState:
             last_seen=now // NS,
             last_restart=self.start_ns // NS,
         )
+
+    def license_plate(self, now: int) -> str:
+        """Our barrio's emoji (flair.go:113-116, barrios.go:25-65): from the grid cell of our own
+        coordinates, which are always valid, with the default grid (we measure no pings)."""
+        c = self.coordinates
+        year, month = barrio.year_month(now)
+        return barrio.plate(self.identity.name, (c.x, c.y), year, month)[1]
 
     def host_stats(self) -> wire.HostStats:
         s = self.sensors
@@ -171,14 +183,14 @@ class SelfState:
         primary, secondary = self.aura(now)
         p = self.personality
         return wire.NaraStatus(
-            license_plate="",
+            license_plate=self.license_plate(now),
             flair=self.flair(now),
             host_stats=self.host_stats(),
             chattiness=self.chattiness(now),
             buzz=self.buzz.published(self.peer_buzz),
             observations=observations,
-            trend="",
-            trend_emoji="",
+            trend=self.trend,
+            trend_emoji=self.trend_emoji,
             personality=wire.Personality(p.agreeableness, p.sociability, p.chill),
             aura=wire.Aura(primary, secondary),
             version=VERSION,
