@@ -503,6 +503,7 @@ class Node:
         entry.heard_newspaper = now
         entry.recent_signatures.append(decoded.signature)
         entry.uptime_floor = max(entry.uptime_floor, uptime)
+        previous_trend = entry.status.trend if entry.status is not None else ""
         entry.adopt_status(decoded.status, signed=True)
         entry.status_raw = decoded.status_raw
         entry.mesh_ip = decoded.status.mesh_ip
@@ -514,7 +515,7 @@ class Node:
         out += self._seen(entry, "newspaper", now)
         previous = entry.online
         out += self._maintain_one(entry, now)
-        self._check_and_tease(entry, previous, now)
+        self._check_and_tease(entry, previous, now, previous_trend)
         return out
 
     def _on_howdy(self, payload: bytes, now: int) -> list[Command]:
@@ -700,7 +701,17 @@ class Node:
             out.append(Publish(f"nara/ledger/{peer}/request", body))
         return out
 
-    def _check_and_tease(self, entry: Neighbour, previous: str, now: int) -> None:
+    def _trend_popularity(self, trend: str) -> float:
+        """Share of ONLINE neighbours following ``trend`` (social_network.go:196-214)."""
+        online = [n for n in self.neighbourhood if n.online == ONLINE]
+        if not trend or not online:
+            return 0.0
+        following = sum(1 for n in online if n.status is not None and n.status.trend == trend)
+        return following / len(online)
+
+    def _check_and_tease(
+        self, entry: Neighbour, previous: str, now: int, previous_trend: str = ""
+    ) -> None:
         """After news of a nara (social_network.go:147-193): one trigger at a time, restarts,
         nice number, comeback, then a random jab. Not while booting (observations.go:482). The
         tease waits 0-5 s of jitter and is skipped if someone else teased first
@@ -716,6 +727,18 @@ class Node:
             reason = teases.REASON_NICE_NUMBER
         elif teases.should_tease_for_comeback(previous, entry.online, p):
             reason = teases.REASON_COMEBACK
+        elif (
+            previous_trend
+            and entry.status is not None
+            and entry.status.trend != previous_trend
+            and teases.should_tease_for_trend_abandon(
+                previous_trend,
+                entry.status.trend if entry.status is not None else "",
+                self._trend_popularity(previous_trend),
+                p,
+            )
+        ):
+            reason = teases.REASON_TREND_ABANDON
         elif teases.should_random_tease(self.identity.soul.text, entry.name, now_s, p):
             reason = teases.REASON_RANDOM
         if not reason or len(self._teases_due) >= MAX_TEASES_DUE:

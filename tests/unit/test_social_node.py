@@ -230,3 +230,31 @@ def test_ledger_response_decodes_what_we_encode_and_skips_junk() -> None:
         wire.decode_ledger_response(b'{"From":"bob","Events":null}'), wire.LedgerResponse
     )
     assert verified_social(node("x").ledger, ("bob",)) == []
+
+
+def test_leaving_a_popular_trend_is_teased() -> None:
+    """bob and carol follow a trend; bob leaves it: half the online naras still follow it, so a
+    nara that is not too agreeable teases bob for it (social.go:164-191)."""
+    name = next(
+        f"nara{i}"
+        for i in range(500)
+        if (lambda p: p.agreeableness <= 70 and p.sociability <= 40 and p.chill <= 70)(
+            personality(ident(f"nara{i}").soul)
+        )
+    )
+    a, b, c = node(name), node("bob", seed=2), node("carol", seed=3)
+    met(a, b)
+    deliver(connect_and_announce(c, T0), a, T0 + 6 * NS)
+    b.me.trend = c.me.trend = "moss-style"
+    now = T0 + 40 * NS
+    deliver(b._newspaper(now), a, now)
+    deliver(c._newspaper(now), a, now)
+    b.me.trend = ""
+    later = now + 10 * NS
+    deliver(b._newspaper(later), a, later)
+    sent = [
+        json.loads(t.payload)["social"]
+        for t in publishes(a.tick(later + 6 * NS, Sensors()), TOPIC_SOCIAL)
+    ]
+    about_bob = [(d["target"], d["reason"]) for d in sent if d.get("target") == "bob"]
+    assert about_bob == [("bob", "trend-abandon")], sent
