@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from nara.core import gojson, views
+from nara.core import gojson, socialviews, views
 from nara.core.ledger import Entry
 from nara.core.projections.neighbourhood import Neighbour
 from nara.core.protocol import Node
@@ -196,10 +196,18 @@ class ReadModel:
         self, *, service: str, subject: str, after: int, before: int, limit: int, offset: int
     ) -> tuple[list[dict[str, object]], int]:
         """A newest-first page of ledger events as inspector items, and the total matched."""
+        if service == "hearsay":  # unverified social events, kept apart from the ledger
+            return socialviews.inspector_hearsay(self.node, subject, limit, offset)
         entries, total = self.node.ledger.query(
             service=service, subject=subject, after=after, before=before, limit=limit, offset=offset
         )
-        return [views.inspector_item(e) for e in entries], total
+        return [socialviews.mark(views.inspector_item(e), e) for e in entries], total
+
+    def social_recent(self) -> dict[str, object]:
+        return socialviews.social_recent(self.node)
+
+    def social_teases(self) -> dict[str, object]:
+        return socialviews.social_teases(self.node)
 
     def checkpoints(self) -> dict[str, object]:
         return views.inspector_checkpoints(self.node)
@@ -308,6 +316,13 @@ class ReadModel:
                 self._self = fresh
                 self._pending_changed[self.server] = fresh
         self._commit()
+
+    def note_social(self, entry: Entry, now: int) -> None:
+        """A verified social event just entered the ledger: a "tease" line in the change log
+        (old ones, from a handover's ledger, are not news). ``touch`` commits it."""
+        item = socialviews.change_item(entry, now)
+        if item is not None:
+            self._note("tease", str(item["name"]), str(item["text"]), now, target=item["target"])
 
     def set_plaza(self, state: str, broker: str, now: int) -> None:
         if state == self.plaza["state"] and broker == self.plaza["broker"]:

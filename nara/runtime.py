@@ -126,6 +126,8 @@ class NodeRuntime:
             elif isinstance(command, Appended):
                 touched.update(command.entry.subjects)
                 touched.add(command.entry.event.emitter)
+                if command.entry.event.svc == "social":
+                    self.model.note_social(command.entry, self.clock())
                 frame = entry_frame(command.entry, self.model.rev)
                 if frame is not None:
                     self.feed.publish(frame)

@@ -10,6 +10,7 @@ import { useNeighbourhood } from './store.js';
 import { Neighbourhood } from './views/Neighbourhood.jsx';
 import { Profile } from './views/Profile.jsx';
 import { Timeline } from './views/Timeline.jsx';
+import { TeaseBursts } from './teases.jsx';
 import { useTitle } from './hooks.js';
 
 function NavLink({ href, active, children }) {
@@ -107,6 +108,7 @@ export function App() {
       <main id="main" class="main" tabIndex={-1}>
         {view}
       </main>
+      <TeaseBursts />
       <footer class="footer">
         <span>nara · a social network for computers</span>
         <a href={`${BASE}/docs/`}>Documentation</a>

@@ -345,6 +345,7 @@ export const CHANGE_KINDS = {
   restarted: { label: 'Restarted', icon: '🔄' },
   forgotten: { label: 'Forgotten', icon: '🗑️' },
   plaza: { label: 'Plaza', icon: '📡' },
+  tease: { label: 'Teased', icon: '😈' },
   started: { label: 'Node started', icon: '🚀' },
 };
 

@@ -16,20 +16,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from nara.core import barrio, trends, wire
+from nara.core import barrio, teases, trends, wire
 from nara.core import checkpoints as cps
 from nara.core.checkpoints import CheckpointBook, Trinity
 from nara.core.events import (
     SVC_CHAU,
     SVC_HEY_THERE,
     SVC_SEEN,
+    SVC_SOCIAL,
     Chau,
     HeyThere,
     Seen,
+    Social,
     SyncEvent,
     make_chau,
     make_hey_there,
     make_observation,
+    make_social,
     new_event,
 )
 from nara.core.howdy import Coordinators
@@ -49,12 +52,21 @@ from nara.core.ratelimit import TokenBucket
 from nara.core.selfstatus import Remembered, SelfState, Sensors
 from nara.core.settings import NodeSettings
 from nara.core.social import newspaper_interval_s
+from nara.core.socialbook import HearsayBook, is_meaningful, plausible, verified_social
 
 NS = 1_000_000_000
 TOPIC_HEY_THERE = "nara/plaza/hey_there"
 TOPIC_CHAU = "nara/plaza/chau"
 TOPIC_HOWDY = "nara/plaza/howdy"
 TOPIC_NEWSPAPER_PREFIX = "nara/newspaper/"
+TOPIC_SOCIAL = "nara/plaza/social"
+TEASES_PER_S = 0.1  # our own teases: one per 10 s at most, a burst of 3
+SOCIAL_PER_S = (5.0, 20)  # social events we take from the plaza (rate, burst)
+HISTORY_ASK_AFTER_S = 30  # boot recovery asks for social history this long after start
+HISTORY_PEERS = 5  # boot_recovery.go:478-513
+TEASE_BOOT_S = 30  # no teasing while booting (observations.go:480-485)
+TEASE_DEDUP_S = 30  # someone else's tease of the same target and reason (social_network.go:127)
+MAX_TEASES_DUE = 64  # teases waiting out their jitter
 HEY_THERE_MIN_GAP_S = 5  # sender-side rate limit (presence_heythere.go)
 HEY_THERE_EVERY_S = (120.0, 240.0)  # §4.2 mitigation: well inside the 300 s MISSING window
 CONNECT_JITTER_S = (0.0, 5.0)
@@ -84,7 +96,9 @@ def subscriptions(name: str) -> list[str]:
         TOPIC_CHAU,
         TOPIC_HOWDY,
         TOPIC_NEWSPAPER_PREFIX + "#",
+        TOPIC_SOCIAL,
         f"nara/ledger/{name}/request",
+        f"nara/ledger/{name}/response",
         *cps.TOPICS,
     ]
 
@@ -194,6 +208,13 @@ class Node:
         self._checkpoint_check_at = start_ns + int(settings.checkpoint_check_s * NS)
         self._votes_due: list[tuple[int, bytes]] = []
         self._prune_at = start_ns + int(settings.prune_every_s * NS)
+        self.hearsay = HearsayBook()
+        self.tease_cooldown = teases.TeaseCooldown()
+        self.tease_budget = TokenBucket(TEASES_PER_S, 3)
+        self.social_budget = TokenBucket(*SOCIAL_PER_S)
+        self._history_at = start_ns + HISTORY_ASK_AFTER_S * NS  # 0 once asked
+        self._history_asked: set[str] = set()  # whom we asked: only their answers are heard
+        self._teases_due: list[tuple[int, str, str]] = []  # (ns, target, reason)
         self._trend_at = start_ns + trends.INTERVAL_S * NS
 
     # ---- inputs -------------------------------------------------------------------------------
@@ -233,8 +254,12 @@ class Node:
             return self._on_howdy(payload, now)
         if topic.startswith(TOPIC_NEWSPAPER_PREFIX):
             return self._on_newspaper(topic, payload, now)
+        if topic == TOPIC_SOCIAL:
+            return self._on_social(topic, payload, now)
         if topic == f"nara/ledger/{self.name}/request":
             return self._on_ledger_request(topic, payload, now)
+        if topic == f"nara/ledger/{self.name}/response":
+            return self._on_ledger_response(topic, payload, now)
         if topic == cps.TOPIC_FINAL:
             return self._on_final(payload, now)
         if topic == cps.TOPIC_PROPOSE:
@@ -268,6 +293,9 @@ class Node:
                     out += self._send_howdy(target, seq, neighbours, now)
                 else:
                     self.counters["howdys_skipped"] += 1
+            if self._history_at and now >= self._history_at:
+                out += self._ask_history()
+            out += self._due_teases(now)
         out += self._maintain_due(now)
         out += self._checkpoint_tick(now)
         if now >= self._trend_at:
@@ -425,7 +453,10 @@ class Node:
             out += self._append(decoded, at=now)
             entry.last_seen = max(entry.last_seen, now // NS)
             self.me.buzz.bump(2)
+        previous = entry.online
         out += self._maintain_one(entry, now)
+        if isinstance(p, HeyThere):
+            self._check_and_tease(entry, previous, now)
         return out
 
     def _on_newspaper(self, topic: str, payload: bytes, now: int) -> list[Command]:
@@ -472,6 +503,7 @@ class Node:
         entry.heard_newspaper = now
         entry.recent_signatures.append(decoded.signature)
         entry.uptime_floor = max(entry.uptime_floor, uptime)
+        previous_trend = entry.status.trend if entry.status is not None else ""
         entry.adopt_status(decoded.status, signed=True)
         entry.status_raw = decoded.status_raw
         entry.mesh_ip = decoded.status.mesh_ip
@@ -481,7 +513,9 @@ class Node:
             # A stranger: say hello so it learns of us too (presence_newspaper.go:166-173).
             out += self._hey_there(now)
         out += self._seen(entry, "newspaper", now)
+        previous = entry.online
         out += self._maintain_one(entry, now)
+        self._check_and_tease(entry, previous, now, previous_trend)
         return out
 
     def _on_howdy(self, payload: bytes, now: int) -> list[Command]:
@@ -571,9 +605,200 @@ class Node:
             return [_drop(topic, wire.DropReason.INVALID_NAME, "ledger request From")]
         if not self.ledger_budget.take(now):
             return [_drop(topic, wire.DropReason.RATE_LIMITED, "ledger requests")]
-        # We keep no social events, so the honest answer is an empty list (spec §8 Should).
-        body = wire.encode_ledger_response(self.name, [])
+        # Verified social events only (the ledger): hearsay is never answered onward.
+        body = wire.encode_ledger_response(
+            self.name, verified_social(self.ledger, decoded.subjects)
+        )
         return [Publish(f"nara/ledger/{decoded.from_}/response", body)]
+
+    # ---- social (teases in and out, hearsay, history) -------------------------------------------
+
+    def _on_social(self, topic: str, payload: bytes, now: int) -> list[Command]:
+        """A social event on the plaza (social_network.go:26-55). Verified (signed by a known
+        neighbour who is its own actor) it goes into the ledger; otherwise it is hearsay of
+        its emitter. A bad signature from a known key is dropped."""
+        if not self.social_budget.take(now):
+            return [_drop(topic, wire.DropReason.RATE_LIMITED, "social events")]
+        decoded = wire.decode_sync_event(payload, SVC_SOCIAL, key_lookup=self._emitter_key)
+        if isinstance(decoded, wire.Dropped):
+            return [Dropped(topic, decoded.reason.value, decoded.detail)]
+        p = decoded.payload
+        assert isinstance(p, Social)
+        if p.actor == self.name or decoded.emitter == self.name:
+            self.counters["own_echoes"] += 1
+            return []
+        if not plausible(p):
+            return [_drop(topic, wire.DropReason.INVALID_NAME, "social actor/target/witness")]
+        if abs(decoded.ts - now) > self.settings.clock_skew_s * NS:
+            return [_drop(topic, wire.DropReason.CLOCK_SKEW, f"social from {decoded.emitter}")]
+        if decoded.id in self.ledger or decoded.id in self.hearsay:
+            return [_drop(topic, wire.DropReason.DUPLICATE, "social event")]
+        if not is_meaningful(p, self.me.personality):
+            self.counters["social_not_meaningful"] += 1
+            return []
+        actor = self.neighbourhood.get(p.actor)
+        verified = (
+            actor is not None
+            and decoded.is_signed()
+            and decoded.emitter == p.actor
+            and bool(actor.public_key)
+        )
+        if not verified:
+            # A stranger's, an unsigned or a third party's claim: hearsay, never a roster entry.
+            relayer = decoded.emitter if valid_name(decoded.emitter) else "?"
+            if self.hearsay.add(decoded, relayer, now) is None:
+                return [_drop(topic, wire.DropReason.RATE_LIMITED, f"hearsay from {relayer}")]
+            self.counters["hearsay_kept"] += 1
+            return [Note("debug", f"hearsay from {relayer}: {p.actor} {p.type} {p.target}")]
+        assert actor is not None
+        out = self._append(decoded, at=now)  # marks the actor ONLINE (§4.1)
+        actor.last_seen = max(actor.last_seen, now // NS)
+        self.me.buzz.bump(5)
+        out += self._maintain_one(actor, now)
+        return out
+
+    def _emitter_key(self, emitter_id: str, emitter: str) -> str | None:
+        entry = self.neighbourhood.get(emitter)
+        return entry.public_key if entry is not None and entry.public_key else None
+
+    def _on_ledger_response(self, topic: str, payload: bytes, now: int) -> list[Command]:
+        """Social history from a nara we asked: unsigned by nature, so all of it is hearsay
+        attributed to the relayer (boot_ledger.go:56-62), bounded per relayer."""
+        decoded = wire.decode_ledger_response(payload)
+        if isinstance(decoded, wire.Dropped):
+            return [Dropped(topic, decoded.reason.value, decoded.detail)]
+        relayer = decoded.from_
+        if relayer not in self._history_asked:
+            return [_drop(topic, wire.DropReason.UNKNOWN_SENDER, "a ledger response unasked")]
+        self._history_asked.discard(relayer)  # one answer per question
+        kept = 0
+        for event in decoded.events:
+            p = event.payload
+            if not isinstance(p, Social) or not plausible(p) or event.id in self.ledger:
+                continue
+            if not is_meaningful(p, self.me.personality):
+                continue
+            if self.hearsay.add(event, relayer, now) is not None:
+                kept += 1
+        self.counters["hearsay_kept"] += kept
+        return [Note("info", f"social history from {relayer}: {kept} kept as hearsay")]
+
+    def _ask_history(self) -> list[Command]:
+        """Boot recovery (boot_recovery.go:478-513): ask up to five online neighbours for the
+        social history of the naras we know, subjects partitioned over them (social.go:456-479)."""
+        online = sorted(n.name for n in self.neighbourhood if n.online == ONLINE)
+        if not online:
+            return []
+        self._history_at = 0
+        peers = online[:HISTORY_PEERS]
+        subjects = sorted({self.name, *(n.name for n in self.neighbourhood)})
+        out: list[Command] = []
+        for peer, part in zip(peers, teases.partition_subjects(subjects, len(peers)), strict=False):
+            if not part:
+                continue
+            self._history_asked.add(peer)
+            body = wire.encode_ledger_request(self.name, part)
+            out.append(Publish(f"nara/ledger/{peer}/request", body))
+        return out
+
+    def _trend_popularity(self, trend: str) -> float:
+        """Share of ONLINE neighbours following ``trend`` (social_network.go:196-214)."""
+        online = [n for n in self.neighbourhood if n.online == ONLINE]
+        if not trend or not online:
+            return 0.0
+        following = sum(1 for n in online if n.status is not None and n.status.trend == trend)
+        return following / len(online)
+
+    def _check_and_tease(
+        self, entry: Neighbour, previous: str, now: int, previous_trend: str = ""
+    ) -> None:
+        """After news of a nara (social_network.go:147-193): one trigger at a time, restarts,
+        nice number, comeback, then a random jab. Not while booting (observations.go:482). The
+        tease waits 0-5 s of jitter and is skipped if someone else teased first
+        (social_network.go:101-140)."""
+        if now - self.start_ns < TEASE_BOOT_S * NS or not self.t.connected:
+            return
+        p = self.me.personality
+        now_s = now // NS
+        reason = ""
+        if teases.should_tease_for_restarts(entry.restarts, entry.start_time, now_s, p):
+            reason = teases.REASON_HIGH_RESTARTS
+        elif teases.should_tease_for_nice_number(entry.restarts, p):
+            reason = teases.REASON_NICE_NUMBER
+        elif teases.should_tease_for_comeback(previous, entry.online, p):
+            reason = teases.REASON_COMEBACK
+        elif (
+            previous_trend
+            and entry.status is not None
+            and entry.status.trend != previous_trend
+            and teases.should_tease_for_trend_abandon(
+                previous_trend,
+                entry.status.trend if entry.status is not None else "",
+                self._trend_popularity(previous_trend),
+                p,
+            )
+        ):
+            reason = teases.REASON_TREND_ABANDON
+        elif teases.should_random_tease(self.identity.soul.text, entry.name, now_s, p):
+            reason = teases.REASON_RANDOM
+        if not reason or len(self._teases_due) >= MAX_TEASES_DUE:
+            return
+        if any(t[1] == entry.name for t in self._teases_due):
+            return
+        delay = 0 if reason == teases.REASON_RANDOM else self._jitter((0.0, 5.0))
+        self._teases_due.append((now + delay, entry.name, reason))
+
+    def _due_teases(self, now: int) -> list[Command]:
+        due = [t for t in self._teases_due if t[0] <= now]
+        if not due:
+            return []
+        self._teases_due = [t for t in self._teases_due if t[0] > now]
+        out: list[Command] = []
+        for _, name, reason in due:
+            entry = self.neighbourhood.get(name)
+            if entry is not None and not self._teased_lately(name, reason, now):
+                out += self._tease(entry, reason, now)
+        return out
+
+    def _teased_lately(self, target: str, reason: str, now: int) -> bool:
+        """Someone else teased ``target`` for ``reason`` in the last 30 s (the newest 200)."""
+        entries, _ = self.ledger.query(service=SVC_SOCIAL, subject=target, limit=200)
+        for entry in entries:
+            p = entry.event.payload
+            if entry.event.ts < now - TEASE_DEDUP_S * NS:
+                break
+            if (
+                isinstance(p, Social)
+                and p.type == "tease"
+                and p.reason == reason
+                and p.actor != self.name
+            ):
+                return True
+        return False
+
+    def _tease(self, entry: Neighbour, reason: str, now: int) -> list[Command]:
+        """Tease ``entry``: per-target cooldown, a global budget, a signed social event on the
+        plaza that a Go nara's socialHandler verifies with our known key."""
+        if not self.t.connected or not valid_name(entry.name):
+            return []
+        if not self.tease_cooldown.try_tease(self.name, entry.name, now // NS):
+            return []
+        if not self.tease_budget.take(now):
+            self.counters["teases_skipped"] += 1
+            return []
+        event = make_social(
+            self.key,
+            self.name,
+            "tease",
+            self.name,
+            entry.name,
+            reason,
+            now,
+            actor_id=self.identity.nara_id,
+            target_id=entry.nara_id,
+        )
+        self.counters["teases_sent"] += 1
+        return [*self._append(event), Publish(TOPIC_SOCIAL, event.to_json())]
 
     def _own(self, topic: str, key: str) -> list[Command]:
         """A verified message under our own name: the broker's echo of ours when it carries our

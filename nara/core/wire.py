@@ -18,7 +18,7 @@ from typing import Final, ParamSpec, TypeVar
 from nara.core import gojson
 from nara.core.bounds import MAX_HOWDY_NEIGHBOURS, MAX_NEWSPAPER_BYTES, status_problem
 from nara.core.crypto import SigningKey, verify_b64
-from nara.core.events import Chau, HeyThere, Social, SyncEvent
+from nara.core.events import SVC_SOCIAL, Chau, HeyThere, Social, SyncEvent, new_event
 from nara.core.gojson import INT64, RawJSON, field_int, field_list, field_obj, field_str
 from nara.core.status import (
     Aura,
@@ -434,3 +434,59 @@ def _legacy_social(event: SyncEvent | Mapping[str, object]) -> Mapping[str, obje
 def encode_ledger_response(from_: str, events: Sequence[SyncEvent | Mapping[str, object]]) -> bytes:
     """``{"From":…,"Events":[…]}``; always a list (``[]`` when empty), which Go reads fine."""
     return gojson.dumps({"From": from_, "Events": [_legacy_social(e) for e in events]})
+
+
+@dataclass(frozen=True)
+class LedgerResponse:
+    """A decoded ledger response: the relayer and its (unsigned, re-identified) social events;
+    ``skipped`` counts the entries that were malformed or not social."""
+
+    from_: str
+    events: tuple[SyncEvent, ...]
+    skipped: int
+
+
+MAX_RESPONSE_EVENTS = 500  # entries of one response we look at
+
+
+@_never_raises
+def decode_ledger_response(raw: bytes) -> LedgerResponse | Dropped:
+    """``{"From":…,"Events":[SocialEvent…]|null}``. Each legacy SocialEvent becomes an unsigned
+    social SyncEvent with its id recomputed and its signature dropped, as Go does
+    (sync_event.go:979-993): nothing in a response is verifiable, so it is all hearsay."""
+    parsed = _parse(raw)
+    if isinstance(parsed, Dropped):
+        return parsed
+    d = parsed[0]
+    try:
+        from_ = field_str(d, "From", required=True)
+        items = field_list(d, "Events") or []
+    except ValueError as e:
+        return _drop(DropReason.INVALID_SCHEMA, e)
+    if not from_:
+        return _drop(DropReason.INVALID_EVENT, "ledger response without From")
+    events: list[SyncEvent] = []
+    skipped = 0
+    for item in items[:MAX_RESPONSE_EVENTS]:
+        try:
+            if not isinstance(item, dict):
+                raise ValueError("not an object")
+            ts = field_int(item, "Timestamp", required=True)
+            payload = Social(
+                field_str(item, "Type", required=True),
+                field_str(item, "Actor"),
+                "",
+                field_str(item, "Target"),
+                "",
+                field_str(item, "Reason"),
+                field_str(item, "Witness"),
+            )
+        except ValueError:
+            skipped += 1
+            continue
+        if ts <= 0 or not payload.is_valid():
+            skipped += 1
+            continue
+        events.append(new_event(SVC_SOCIAL, payload, ts))
+    skipped += max(0, len(items) - MAX_RESPONSE_EVENTS)
+    return LedgerResponse(from_, tuple(events), skipped)

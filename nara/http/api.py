@@ -138,6 +138,16 @@ async def inspector_events(request: web.Request) -> web.Response:
     )
 
 
+async def social_recent(request: web.Request) -> web.Response:
+    """``/social/recent``: the five newest social events (http_ui.go:113-146), hearsay marked."""
+    return json_response(_ctx(request).runtime.model.social_recent())
+
+
+async def social_teases(request: web.Request) -> web.Response:
+    """``/social/teases``: verified teases per actor, most first (http_ui.go:149-184)."""
+    return json_response(_ctx(request).runtime.model.social_teases())
+
+
 async def inspector_checkpoints(request: web.Request) -> web.Response:
     """``/api/inspector/checkpoints``: the latest verified checkpoint of every subject."""
     return json_response(_ctx(request).runtime.model.checkpoints())

@@ -85,6 +85,19 @@ NODE_COUNTERS = {
         "nara_howdys_skipped",
         "Howdy replies not sent because the howdy budget was spent.",
     ),
+    "teases_sent": ("nara_teases_sent", "Teases this nara signed and published."),
+    "teases_skipped": (
+        "nara_teases_skipped",
+        "Teases not sent because the tease budget was spent.",
+    ),
+    "hearsay_kept": (
+        "nara_hearsay_kept",
+        "Unverified social events kept as hearsay (outside the ledger).",
+    ),
+    "social_not_meaningful": (
+        "nara_social_not_meaningful",
+        "Social events this nara's personality did not keep.",
+    ),
 }
 
 

@@ -575,3 +575,62 @@ def test_nara_checkpoint_messages_verify_in_go(gowire: GoWire) -> None:
     assert result["final_id_ok"]
     assert result["final_valid"] == 6
     assert result["roundtrips_ok"]
+
+
+# ---- social SyncEvents (teases on nara/plaza/social) -----------------------------------------
+
+
+def _decode_social(gowire: GoWire, raw: bytes, public_key: str) -> dict[str, Any]:
+    line = {"kind": "social", "raw": base64.b64encode(raw).decode(), "public_key": public_key}
+    [result] = gowire._run("decode", [line])
+    result["remarshal"] = base64.b64decode(result.get("remarshal") or "")
+    result["status_remarshal"] = b""
+    return result
+
+
+def test_nara_tease_verifies_in_go_with_the_emitters_known_key(gowire: GoWire) -> None:
+    """Our tease (a signed social SyncEvent) decodes strictly in Go's SocialEventPayload shape,
+    its id is Go's, and Go's socialHandler check (VerifyWithKey of the emitter) passes; under
+    another key it fails."""
+    jojo = ident("jojo")
+    key = jojo.signing_key()
+    tease = make_social(
+        key, "jojo", "tease", "jojo", "zoë<&>", "comeback", T0 + 7, actor_id=jojo.nara_id
+    )
+    result = _decode_social(gowire, tease.to_json(), key.public_b64)
+    assert_go_agrees(result, tease.to_json())
+    other = ident("other").signing_key().public_b64
+    assert not _decode_social(gowire, tease.to_json(), other)["verified"]
+
+
+def test_go_tease_verifies_in_nara_and_reencodes_to_gos_bytes(gowire: GoWire) -> None:
+    """A social SyncEvent as Go marshals it verifies in nara with the emitter's key, and nara's
+    constructor reproduces Go's bytes (Ed25519 is deterministic)."""
+    gopher = ident("gopher")
+    key = gopher.signing_key()
+    [out] = gowire.encode(
+        [
+            {
+                "kind": "social",
+                "seed_hex": gopher.soul.seed.hex(),
+                "name": gopher.name,
+                "id": gopher.nara_id,
+                "ts": T0 + 9,
+            }
+        ]
+    )
+    decoded = decode_sync_event(out["raw"], "social", key_lookup=lambda _i, _e: key.public_b64)
+    assert not isinstance(decoded, Dropped), decoded
+    assert decoded.verify(key.public_b64)
+    ours = make_social(
+        key,
+        gopher.name,
+        "tease",
+        gopher.name,
+        "zoë<&>",
+        "comeback",
+        T0 + 9,
+        actor_id=gopher.nara_id,
+    )
+    ours = replace(ours, emitter_id=gopher.nara_id)  # not signed over (§3.2)
+    assert ours.to_json() == out["raw"]

@@ -24,6 +24,7 @@ import {
 import { useLive, useNow, useTitle } from '../hooks.js';
 import { Link, profilePath } from '../router.jsx';
 import { EventRow } from '../components/EventRow.jsx';
+import { Teases } from '../teases.jsx';
 
 const TRAITS = [
   ['Agreeableness', 'How readily it goes along with others'],
@@ -291,6 +292,7 @@ function ProfileBody({ p, name, history, historyError, prov }) {
           </div>
         </section>
 
+        <Teases name={p.name || name} />
         <section class="panel panel--wide" aria-labelledby="h-history">
           <h2 id="h-history">Status history</h2>
           <History events={history} error={historyError} name={p.name || name} now={now} />

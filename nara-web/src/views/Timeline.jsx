@@ -13,7 +13,7 @@ import { Link, profilePath, setQuery } from '../router.jsx';
 import { useNeighbourhood } from '../store.js';
 import { LedgerFeed } from './Ledger.jsx';
 
-const KINDS = ['joined', 'left', 'missing', 'back', 'restarted', 'forgotten', 'plaza'];
+const KINDS = ['joined', 'left', 'missing', 'back', 'restarted', 'forgotten', 'plaza', 'tease'];
 const SHOWN = 200;
 
 function readQuery(search) {

@@ -51,6 +51,32 @@ type SyncEvent struct {
 	Checkpoint  json.RawMessage `json:"checkpoint,omitempty"`
 }
 
+// SocialEventPayload: json tags and omitempty as in the reference (sync_event.go:154-162).
+type SocialEventPayload struct {
+	Type     string `json:"type"`
+	Actor    string `json:"actor,omitempty"`
+	ActorID  string `json:"actor_id,omitempty"`
+	Target   string `json:"target,omitempty"`
+	TargetID string `json:"target_id,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	Witness  string `json:"witness,omitempty"`
+}
+
+// SocialSyncEvent is the SyncEvent envelope with the social payload typed (svc "social").
+type SocialSyncEvent struct {
+	ID        string              `json:"id"`
+	Timestamp int64               `json:"ts"`
+	Service   string              `json:"svc"`
+	Emitter   string              `json:"emitter,omitempty"`
+	EmitterID string              `json:"emitter_id,omitempty"`
+	Signature string              `json:"sig,omitempty"`
+	Social    *SocialEventPayload `json:"social,omitempty"`
+}
+
+func socialContent(p *SocialEventPayload) string {
+	return p.Type + ":" + p.Actor + ":" + p.Target + ":" + p.Reason + ":" + p.Witness
+}
+
 // HeyThereEvent has no json tags: keys are the Go field names (§2.3, §3.3).
 type HeyThereEvent struct {
 	From      string
@@ -363,8 +389,9 @@ func howdyMessage(from, to string, seq int) []byte {
 // ---- decode mode ---------------------------------------------------------------------------
 
 type decodeIn struct {
-	Kind string `json:"kind"`
-	Raw  []byte `json:"raw"` // base64 in JSON
+	Kind      string `json:"kind"`
+	Raw       []byte `json:"raw"`        // base64 in JSON
+	PublicKey string `json:"public_key"` // social: the emitter's known key (socialHandler)
 }
 
 type decodeOut struct {
@@ -436,6 +463,19 @@ func decodeOne(in decodeIn) (out decodeOut) {
 		typed = &h
 		out.IDMatches = true
 		out.Verified = h.Signature != "" && verifyB64(h.Me.PublicKey, howdyMessage(h.From, h.To, h.Seq), h.Signature)
+	case "social":
+		var e SocialSyncEvent
+		if err := strictUnmarshal(in.Raw, &e); err != nil {
+			return fail(err)
+		}
+		typed = &e
+		if e.Service != "social" || e.Social == nil {
+			return fail(errors.New("not a social SyncEvent"))
+		}
+		content := socialContent(e.Social)
+		out.IDMatches = e.ID == computeID(e.Timestamp, e.Service, content)
+		out.Verified = e.Emitter != "" && e.Signature != "" &&
+			verifyB64(in.PublicKey, signedDigest(e.ID, e.Timestamp, e.Service, e.Emitter, content), e.Signature)
 	case "ledger_request":
 		var r LedgerRequest
 		if err := strictUnmarshal(in.Raw, &r); err != nil {
@@ -575,6 +615,17 @@ func encodeOne(in encodeIn) encodeOut {
 		return out
 	case "ledger_request":
 		msg = LedgerRequest{From: in.Name, Subjects: []string{"bob", "zoë<&>", in.Name}}
+	case "social":
+		priv, _, err := keyFromSeed(in.SeedHex)
+		if err != nil {
+			return fail(err)
+		}
+		p := &SocialEventPayload{Type: "tease", Actor: in.Name, ActorID: in.ID, Target: "zoë<&>", Reason: "comeback"}
+		e := SocialSyncEvent{Timestamp: in.TS, Service: "social", Emitter: in.Name, EmitterID: in.ID, Social: p}
+		content := socialContent(p)
+		e.ID = computeID(e.Timestamp, e.Service, content)
+		e.Signature = sign(priv, signedDigest(e.ID, e.Timestamp, e.Service, e.Emitter, content))
+		msg = e
 	case "newspaper", "hey_there", "chau", "howdy":
 		priv, pub, err := keyFromSeed(in.SeedHex)
 		if err != nil {
