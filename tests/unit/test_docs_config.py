@@ -25,6 +25,7 @@ NAV = [
     ("Configuration", "configuration.md"),
     ("HTTP API", "api.md"),
     ("Deployment", "deployment.md"),
+    ("The social network", "social.md"),
     ("Protocol", "protocol.md"),
     ("Security", "security.md"),
     ("Architecture", "architecture.md"),
