@@ -136,6 +136,7 @@ class ReadModel:
         self._changes_horizon = self.rev
         self._doc: dict[str, bytes] = {}  # encoded documents of the current rev
         self._self_at = 0
+        self._clout_rev = 0
         self.plaza: dict[str, object] = {"state": "alone", "since": now // NS, "broker": ""}
         self.frames_published = 0
         self._pending_changed: dict[str, Card] = {}
@@ -208,6 +209,10 @@ class ReadModel:
 
     def social_teases(self) -> dict[str, object]:
         return socialviews.social_teases(self.node)
+
+    def social_clout(self) -> dict[str, object]:
+        """``/social/clout`` (http_ui.go:92-110): our opinion of every nara's clout."""
+        return {"clout": dict(self.node.clout), "server": self.node.name}
 
     def checkpoints(self) -> dict[str, object]:
         return views.inspector_checkpoints(self.node)
@@ -300,12 +305,20 @@ class ReadModel:
         self._commit()
 
     def reconcile(self, now: int) -> None:
-        """Once a second: every nara against its fingerprint, evictions, this node's own card."""
+        """Once a second: every nara against its fingerprint (and, when our clout opinions
+        changed, its clout), evictions, this node's own card."""
         seen: set[str] = set()
+        clout = self.node.clout
+        clout_changed = self._clout_rev != self.node.clout_rev
+        self._clout_rev = self.node.clout_rev
         for n in self.node.neighbourhood:
             seen.add(n.name)
             card = self._cards.get(n.name)
-            if card is None or card.fingerprint != _fingerprint(n):
+            if (
+                card is None
+                or card.fingerprint != _fingerprint(n)
+                or (clout_changed and card.data.get("Clout") != clout.get(n.name, 0.0))
+            ):
                 self._update(n, now)
         for name in [name for name in self._cards if name not in seen]:
             self._remove(name, now)
@@ -386,7 +399,7 @@ class ReadModel:
         if card.history:
             while len(card.history) > 1 and card.history[1][0] <= now_s - HISTORY_S:
                 card.history.popleft()
-        data = views.neighbour_card(n, now)
+        data = views.neighbour_card(n, now, self.node.clout.get(n.name, 0.0))
         data.update(
             StatusSince=card.since,
             UpSince=views.up_since(n),

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from nara.core import barrio, teases, trends, wire
+from nara.core import barrio, clout, teases, trends, wire
 from nara.core import checkpoints as cps
 from nara.core.checkpoints import CheckpointBook, Trinity
 from nara.core.events import (
@@ -70,6 +70,7 @@ MAX_TEASES_DUE = 64  # teases waiting out their jitter
 HEY_THERE_MIN_GAP_S = 5  # sender-side rate limit (presence_heythere.go)
 HEY_THERE_EVERY_S = (120.0, 240.0)  # §4.2 mitigation: well inside the 300 s MISSING window
 CONNECT_JITTER_S = (0.0, 5.0)
+CLOUT_EVERY_S = 10  # clout is recomputed at most this often (a pass over the ledger)
 SEEN_EVENT_EVERY_S = 60  # at most one local "seen" ledger event per nara per minute
 ESTABLISHED_S = 600  # a nara we have known this long may vote, confirm others, and is kept
 MAX_CONFIRMATIONS = 3
@@ -216,6 +217,12 @@ class Node:
         self._history_asked: set[str] = set()  # whom we asked: only their answers are heard
         self._teases_due: list[tuple[int, str, str]] = []  # (ns, target, reason)
         self._trend_at = start_ns + trends.INTERVAL_S * NS
+        # Our clout opinion of every nara (nara/core/clout.py), recomputed at most every
+        # CLOUT_EVERY_S when a verified social event entered the ledger; clout_rev counts changes.
+        self.clout: dict[str, float] = {}
+        self.clout_rev = 0
+        self._clout_dirty = False
+        self._clout_at = 0
 
     # ---- inputs -------------------------------------------------------------------------------
 
@@ -298,6 +305,13 @@ class Node:
             out += self._due_teases(now)
         out += self._maintain_due(now)
         out += self._checkpoint_tick(now)
+        if self._clout_dirty and now >= self._clout_at:
+            self._clout_at = now + CLOUT_EVERY_S * NS
+            self._clout_dirty = False
+            fresh = self.derive_clout(now)
+            if fresh != self.clout:
+                self.clout = fresh
+                self.clout_rev += 1
         if now >= self._trend_at:
             self._trend_at = now + trends.INTERVAL_S * NS
             out += self._trend_step(now)
@@ -308,6 +322,30 @@ class Node:
         if out:
             self.revision += 1
         return out
+
+    def derive_clout(self, now: int) -> dict[str, float]:
+        """Clout by name from the verified social events in our ledger (hearsay is kept apart
+        and never counts), with proximity from the coordinates in signed newspapers."""
+        soul = self.identity.soul.text
+        p = self.me.personality
+        records = []
+        for entry in self.ledger:
+            e = entry.event
+            if isinstance(e.payload, Social):
+                s = e.payload
+                records.append(clout.Record(e.id, e.ts, s.type, s.actor, s.target, s.reason))
+        scores = clout.derive(
+            records, p, now // NS, lambda event_id: teases.tease_resonates(event_id, soul, p)
+        )
+        mine = self.me.coordinates
+
+        def coordinates_of(name: str) -> tuple[float, float, float] | None:
+            n = self.neighbourhood.get(name)
+            c = n.status.coordinates if n is not None and n.status is not None else None
+            return (c.x, c.y, c.height) if c is not None else None
+
+        out = clout.with_proximity(scores, (mine.x, mine.y, mine.height), coordinates_of)
+        return {name: round(value, 6) for name, value in sorted(out.items())}
 
     def _trend_step(self, now: int) -> list[Command]:
         """Join, start or leave a trend (nara/core/trends.py) from what our neighbours' own
@@ -1139,6 +1177,8 @@ class Node:
         entry = self.ledger.append(event)
         if entry is None:
             return []
+        if event.svc == SVC_SOCIAL:
+            self._clout_dirty = True
         self.projection.apply(event, at)
         self.observations.record(event)
         return [Appended(entry)]

@@ -50,7 +50,12 @@ def api_naras(node: Node, now: int) -> dict[str, object]:
 
 
 def _narae_item(
-    name: str, status: NaraStatus, obs: dict[str, object], uptime: int, is_self: bool
+    name: str,
+    status: NaraStatus,
+    obs: dict[str, object],
+    uptime: int,
+    is_self: bool,
+    clout: float = 0.0,
 ) -> dict[str, object]:
     host = status_to_dict(status)["HostStats"]
     return {
@@ -63,6 +68,7 @@ def _narae_item(
         "Agreeableness": status.personality.agreeableness,
         "Sociability": status.personality.sociability,
         "Chill": status.personality.chill,
+        "Clout": clout,
         "Buzz": status.buzz,
         "Chattiness": status.chattiness,
         "HostStats": host,
@@ -79,7 +85,10 @@ def self_card(node: Node, now: int) -> dict[str, object]:
     """This node's ``/narae.json`` item."""
     me = node.me.observation(now)
     own = node.own_status(now, with_observations=False)
-    return _narae_item(node.name, own, _obs_fields(me), node.me.uptime_s(now), True)
+    uptime = node.me.uptime_s(now)
+    return _narae_item(
+        node.name, own, _obs_fields(me), uptime, True, node.clout.get(node.name, 0.0)
+    )
 
 
 def up_since(n: Neighbour) -> int:
@@ -89,17 +98,22 @@ def up_since(n: Neighbour) -> int:
     return since if since and n.online == "ONLINE" else 0
 
 
-def neighbour_card(n: Neighbour, now: int) -> dict[str, object]:
-    """A neighbour's ``/narae.json`` item. ``Uptime`` is as of ``now``."""
+def neighbour_card(n: Neighbour, now: int, clout: float = 0.0) -> dict[str, object]:
+    """A neighbour's ``/narae.json`` item. ``Uptime`` is as of ``now``; ``clout`` is our
+    opinion of it (nara/core/cloutbook.py)."""
     since = up_since(n)
     uptime = max(0, now // NS - since) if since else 0
-    return _narae_item(n.name, _neighbour_status(n), _obs_fields(n.observation()), uptime, False)
+    obs = _obs_fields(n.observation())
+    return _narae_item(n.name, _neighbour_status(n), obs, uptime, False, clout)
 
 
 def narae(node: Node, now: int) -> dict[str, object]:
     """``/narae.json``: the flattened list the dashboard draws."""
     items = [self_card(node, now)]
-    items += [neighbour_card(n, now) for n in sorted(node.neighbourhood, key=lambda n: n.name)]
+    items += [
+        neighbour_card(n, now, node.clout.get(n.name, 0.0))
+        for n in sorted(node.neighbourhood, key=lambda n: n.name)
+    ]
     return {"naras": items, "server": node.name}
 
 

@@ -148,6 +148,11 @@ async def social_teases(request: web.Request) -> web.Response:
     return json_response(_ctx(request).runtime.model.social_teases())
 
 
+async def social_clout(request: web.Request) -> web.Response:
+    """``/social/clout``: our clout opinion of every nara (http_ui.go:92-110)."""
+    return json_response(_ctx(request).runtime.model.social_clout())
+
+
 async def inspector_checkpoints(request: web.Request) -> web.Response:
     """``/api/inspector/checkpoints``: the latest verified checkpoint of every subject."""
     return json_response(_ctx(request).runtime.model.checkpoints())

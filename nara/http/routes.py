@@ -66,6 +66,7 @@ def add_routes(app: web.Application, base: str) -> None:
     r.add_get(f"{b}/api/changes.json", api.changes_json)
     r.add_get(f"{b}/social/recent", api.social_recent)
     r.add_get(f"{b}/social/teases", api.social_teases)
+    r.add_get(f"{b}/social/clout", api.social_clout)
     r.add_get(f"{b}/api/node.json", api.node_json)
     r.add_get(f"{b}/api/{{tail:.*}}", api_not_found)
     r.add_get(f"{b}/events", sse.events)

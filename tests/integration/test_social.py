@@ -50,6 +50,18 @@ def test_teases_are_verified_kept_answered_and_hearsay_is_marked(
     assert recent[0]["message"]
     teases = node.json("/social/teases")
     assert teases["server"] == "target" and {"actor": bob.name, "count": 1} in teases["teases"]
+    # Clout: our opinion of bob moves (either way: whether the tease resonates is ours), in
+    # /social/clout and in bob's /narae.json card; the stranger below never gets any.
+    clout = until(lambda: node.json("/social/clout")["clout"], 30, "bob's clout")
+    assert set(clout) == {bob.name} and clout[bob.name] != 0
+    until(
+        lambda: any(
+            i["Name"] == bob.name and i["Clout"] == clout[bob.name]
+            for i in node.json("/narae.json")["naras"]
+        ),
+        10,
+        "bob's clout on his card",
+    )
 
     # A forgery under bob's name: dropped and counted.
     mallory = Stranger.new("mallory")
@@ -70,6 +82,7 @@ def test_teases_are_verified_kept_answered_and_hearsay_is_marked(
     )
     assert hearsay[0]["verified"] is False and hearsay[0]["relayed_by"] == mallory.name
     assert not _known(node, mallory.name) and not _known(node, "dave")
+    assert set(node.json("/social/clout")["clout"]) == {bob.name}
     assert (metric(node.metrics(), "nara_hearsay_kept_total") or 0) >= 1
     inspector = node.json("/api/inspector/events?service=social")["events"]
     assert [e["verified"] for e in inspector if e["id"] == tease.id] == [True]

@@ -258,3 +258,28 @@ def test_leaving_a_popular_trend_is_teased() -> None:
     ]
     about_bob = [(d["target"], d["reason"]) for d in sent if d.get("target") == "bob"]
     assert about_bob == [("bob", "trend-abandon")], sent
+
+
+def test_clout_follows_verified_teases_and_never_hearsay() -> None:
+    """A kept tease moves its actor's clout (up when it resonates with us, a little down when
+    not), at the next clout pass; hearsay about a stranger gives it none."""
+    from nara.core import teases
+    from nara.core.protocol import CLOUT_EVERY_S
+
+    a, b = node(sociable_name()), node("bob", seed=2)
+    met(a, b)
+    now = T0 + 20 * NS
+    out = a.on_message(TOPIC_SOCIAL, tease_from(b, a.name, "comeback", now), now)
+    kept = [c.entry.event for c in out if isinstance(c, Appended)]
+    assert len(kept) == 1
+    stranger = node("stranger", seed=5)
+    a.on_message(TOPIC_SOCIAL, tease_from(stranger, a.name, "random", now), now)  # hearsay
+    assert a.clout == {} and a.clout_rev == 0
+    a.tick(now + NS, Sensors())
+    assert set(a.clout) == {"bob"} and a.clout_rev == 1
+    p = a.me.personality
+    resonates = teases.tease_resonates(kept[0].id, a.identity.soul.text, p)
+    assert (a.clout["bob"] > 0) is resonates
+    # Nothing new: the next passes change nothing.
+    a.tick(now + (CLOUT_EVERY_S + 2) * NS, Sensors())
+    assert a.clout_rev == 1
