@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from nara.core import gojson, views
+from nara.core import eventdetail, gojson, views
 from nara.core.ledger import Entry
 from nara.core.projections.neighbourhood import Neighbour
 from nara.core.protocol import Node
@@ -178,6 +178,10 @@ class ReadModel:
             service=service, subject=subject, after=after, before=before, limit=limit, offset=offset
         )
         return [views.inspector_item(e) for e in entries], total
+
+    def event_detail(self, event_id: str, now: int) -> dict[str, object] | None:
+        """One held event in full with its signature checked; None when not held."""
+        return eventdetail.event_detail(self.node, event_id, now)
 
     def checkpoints(self) -> dict[str, object]:
         return views.inspector_checkpoints(self.node)

@@ -7,6 +7,7 @@ import { BASE } from './base.js';
 import { useConnState, useServerName } from './hooks.js';
 import { Link, match, onNavigate, useLocation } from './router.jsx';
 import { useNeighbourhood } from './store.js';
+import { EventDetail } from './views/EventDetail.jsx';
 import { Neighbourhood } from './views/Neighbourhood.jsx';
 import { Profile } from './views/Profile.jsx';
 import { Timeline } from './views/Timeline.jsx';
@@ -68,6 +69,9 @@ export function App() {
       break;
     case 'timeline':
       view = <Timeline search={loc.search} />;
+      break;
+    case 'event':
+      view = <EventDetail key={route.params.id} id={route.params.id} />;
       break;
     case 'profile':
       view = <Profile key={route.params.name} name={route.params.name} />;

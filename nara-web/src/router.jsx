@@ -63,6 +63,8 @@ export function onNavigate(fn) {
 export function match(path) {
   if (path === '/' || path === '' || path === '/home') return { view: 'home', params: {} };
   if (path === '/timeline' || path === '/timeline/') return { view: 'timeline', params: {} };
+  const ev = /^\/events\/([0-9a-fA-F]{1,64})\/?$/.exec(path);
+  if (ev) return { view: 'event', params: { id: ev[1] } };
   const m = /^\/nara\/([^/]+)\/?$/.exec(path);
   if (m) {
     let name = m[1];
@@ -74,6 +76,10 @@ export function match(path) {
     return { view: 'profile', params: { name } };
   }
   return { view: 'notfound', params: {} };
+}
+
+export function eventPath(id) {
+  return '/events/' + encodeURIComponent(id);
 }
 
 export function profilePath(name) {

@@ -160,3 +160,14 @@ async def inspector_uptime(request: web.Request) -> web.Response:
     if data is None:
         return not_found(f"no nara called {name!r} is known here")
     return json_response(data)
+
+
+async def inspector_event(request: web.Request) -> web.Response:
+    """``/api/inspector/event/{id}``: one ledger event, whether it is signed, by a key we know,
+    whether the signature verifies, and the exact string that was signed."""
+    ctx = _ctx(request)
+    event_id = request.match_info["id"]
+    data = ctx.runtime.model.event_detail(event_id, ctx.runtime.clock())
+    if data is None:
+        return not_found(f"no event {event_id[:64]!r} in this nara's ledger")
+    return json_response(data)
