@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Ago, CopyButton, ErrorPanel, Loading } from '../components/ui.jsx';
 import { getJSON } from '../base.js';
+import { eventSeconds } from '../format.js';
 import { useTitle } from '../hooks.js';
 import { Link, profilePath } from '../router.jsx';
 
@@ -94,7 +95,7 @@ export function EventDetail({ id }) {
           )}
           <dt>When</dt>
           <dd>
-            <Ago ts={ev.ts} /> <span class="muted">({new Date(ev.ts / 1e6).toISOString()})</span>
+            <Ago ts={eventSeconds(ev.ts)} />
           </dd>
           <dt>About</dt>
           <dd>
@@ -124,7 +125,9 @@ export function EventDetail({ id }) {
             <p>
               SHA-256: <code class="wrap" data-testid="event-digest">{v.signed_digest}</code>
             </p>
-            <CopyButton text={v.signable_content} label="Copy the signed string" />
+            <p>
+              <CopyButton text={v.signable_content} label="Copy the signed string" />
+            </p>
           </section>
         )}
         {v.voters && v.voters.length > 0 && <Voters voters={v.voters} />}
