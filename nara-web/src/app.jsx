@@ -8,6 +8,7 @@ import { useConnState, useServerName } from './hooks.js';
 import { Link, match, onNavigate, useLocation } from './router.jsx';
 import { useNeighbourhood } from './store.js';
 import { EventDetail } from './views/EventDetail.jsx';
+import { Fleet } from './views/Fleet.jsx';
 import { Neighbourhood } from './views/Neighbourhood.jsx';
 import { Profile } from './views/Profile.jsx';
 import { Timeline } from './views/Timeline.jsx';
@@ -70,6 +71,9 @@ export function App() {
     case 'timeline':
       view = <Timeline search={loc.search} />;
       break;
+    case 'fleet':
+      view = <Fleet search={loc.search} />;
+      break;
     case 'event':
       view = <EventDetail key={route.params.id} id={route.params.id} />;
       break;
@@ -98,6 +102,9 @@ export function App() {
             </NavLink>
             <NavLink href="/timeline" active={route.view === 'timeline'}>
               Timeline
+            </NavLink>
+            <NavLink href="/fleet" active={route.view === 'fleet'}>
+              Fleet
             </NavLink>
             <a class="nav__link" href={`${BASE}/docs/`}>
               Docs
