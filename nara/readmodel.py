@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from nara.core import eventdetail, gojson, views
+from nara.core import eventdetail, gojson, netmap, views
 from nara.core.ledger import Entry
 from nara.core.projections.neighbourhood import Neighbour
 from nara.core.protocol import Node
@@ -182,6 +182,10 @@ class ReadModel:
     def event_detail(self, event_id: str, now: int) -> dict[str, object] | None:
         """One held event in full with its signature checked; None when not held."""
         return eventdetail.event_detail(self.node, event_id, now)
+
+    def network_map(self, now: int) -> dict[str, object]:
+        """Every nara's Vivaldi position (from its newspaper) and barrio; self unplaced."""
+        return netmap.network_map(self.node, now)
 
     def checkpoints(self) -> dict[str, object]:
         return views.inspector_checkpoints(self.node)

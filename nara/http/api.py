@@ -171,3 +171,10 @@ async def inspector_event(request: web.Request) -> web.Response:
     if data is None:
         return not_found(f"no event {event_id[:64]!r} in this nara's ledger")
     return json_response(data)
+
+
+async def network_map(request: web.Request) -> web.Response:
+    """``/network/map``: the reference's map nodes (name, coordinates, online, is_self) plus
+    barrio and whether each is placed."""
+    ctx = _ctx(request)
+    return json_response(ctx.runtime.model.network_map(ctx.runtime.clock()))
