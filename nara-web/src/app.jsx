@@ -9,6 +9,7 @@ import { Link, match, onNavigate, useLocation } from './router.jsx';
 import { useNeighbourhood } from './store.js';
 import { EventDetail } from './views/EventDetail.jsx';
 import { Fleet } from './views/Fleet.jsx';
+import { NetworkMap } from './views/NetworkMap.jsx';
 import { Neighbourhood } from './views/Neighbourhood.jsx';
 import { Profile } from './views/Profile.jsx';
 import { Timeline } from './views/Timeline.jsx';
@@ -71,6 +72,9 @@ export function App() {
     case 'timeline':
       view = <Timeline search={loc.search} />;
       break;
+    case 'map':
+      view = <NetworkMap />;
+      break;
     case 'fleet':
       view = <Fleet search={loc.search} />;
       break;
@@ -105,6 +109,9 @@ export function App() {
             </NavLink>
             <NavLink href="/fleet" active={route.view === 'fleet'}>
               Fleet
+            </NavLink>
+            <NavLink href="/map" active={route.view === 'map'}>
+              Map
             </NavLink>
             <a class="nav__link" href={`${BASE}/docs/`}>
               Docs
