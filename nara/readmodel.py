@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from nara.core import eventdetail, gojson, netmap, views
+from nara.core import eventdetail, gojson, journeys, netmap, views
 from nara.core.ledger import Entry
 from nara.core.projections.neighbourhood import Neighbour
 from nara.core.protocol import Node
@@ -186,6 +186,12 @@ class ReadModel:
     def network_map(self, now: int) -> dict[str, object]:
         """Every nara's Vivaldi position (from its newspaper) and barrio; self unplaced."""
         return netmap.network_map(self.node, now)
+
+    def world_journeys(self, limit: int) -> dict[str, object]:
+        """Completed journeys heard on the plaza, newest first, each hop verified."""
+        kept = self.node.journeys.newest_first()
+        items = [journeys.view(c, at, self.node.key_for_name) for c, at in kept[:limit]]
+        return {"journeys": items, "server": self.node.name, "total": len(kept)}
 
     def checkpoints(self) -> dict[str, object]:
         return views.inspector_checkpoints(self.node)

@@ -178,3 +178,10 @@ async def network_map(request: web.Request) -> web.Response:
     barrio and whether each is placed."""
     ctx = _ctx(request)
     return json_response(ctx.runtime.model.network_map(ctx.runtime.clock()))
+
+
+async def world_journeys(request: web.Request) -> web.Response:
+    """``/world/journeys``: completed journeys heard, newest first (20 unless ``?limit=``),
+    in the reference's shape plus each hop's verification."""
+    limit = _int_param(request, "limit", 20, 1, 200)
+    return json_response(_ctx(request).runtime.model.world_journeys(limit))

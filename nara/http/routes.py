@@ -65,6 +65,7 @@ def add_routes(app: web.Application, base: str) -> None:
     r.add_get(f"{b}/api/inspector/checkpoint/{{name}}", api.inspector_checkpoint)
     r.add_get(f"{b}/api/inspector/uptime/{{name}}", api.inspector_uptime)
     r.add_get(f"{b}/network/map", api.network_map)
+    r.add_get(f"{b}/world/journeys", api.world_journeys)
     r.add_get(f"{b}/api/changes.json", api.changes_json)
     r.add_get(f"{b}/api/node.json", api.node_json)
     r.add_get(f"{b}/api/{{tail:.*}}", api_not_found)
