@@ -15,9 +15,14 @@ from nara.core.wire import Dropped, DropReason
 from tests.unit.test_protocol import NS, T0, connect_and_announce, deliver, node
 
 
-def chain(keys: dict[str, SigningKey], route: list[str], message: str = "hi <&> 🌍") -> Completion:
+def chain(
+    keys: dict[str, SigningKey],
+    route: list[str],
+    message: str = "hi <&> 🌍",
+    journey_id: str = "jid-1",
+) -> Completion:
     """A journey signed hop by hop as world.go's AddHop does."""
-    c = Completion("jid-1", route[-1], route[-1], message, ())
+    c = Completion(journey_id, route[-1], route[-1], message, ())
     for i, name in enumerate(route):
         c = replace(c, hops=(*c.hops, Hop(name, 1_700_000_000 + i, "", "🌸")))
         digest = hashlib.sha256(journeys.signed_json(c, i)).digest()
