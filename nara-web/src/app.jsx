@@ -10,6 +10,7 @@ import { useNeighbourhood } from './store.js';
 import { EventDetail } from './views/EventDetail.jsx';
 import { Fleet } from './views/Fleet.jsx';
 import { NetworkMap } from './views/NetworkMap.jsx';
+import { Postcards } from './views/Postcards.jsx';
 import { Neighbourhood } from './views/Neighbourhood.jsx';
 import { Profile } from './views/Profile.jsx';
 import { Timeline } from './views/Timeline.jsx';
@@ -72,6 +73,9 @@ export function App() {
     case 'timeline':
       view = <Timeline search={loc.search} />;
       break;
+    case 'postcards':
+      view = <Postcards />;
+      break;
     case 'map':
       view = <NetworkMap />;
       break;
@@ -112,6 +116,9 @@ export function App() {
             </NavLink>
             <NavLink href="/map" active={route.view === 'map'}>
               Map
+            </NavLink>
+            <NavLink href="/postcards" active={route.view === 'postcards'}>
+              Postcards
             </NavLink>
             <a class="nav__link" href={`${BASE}/docs/`}>
               Docs
