@@ -11,6 +11,7 @@ import { EventDetail } from './views/EventDetail.jsx';
 import { Fleet } from './views/Fleet.jsx';
 import { NetworkMap } from './views/NetworkMap.jsx';
 import { Postcards } from './views/Postcards.jsx';
+import { Projections } from './views/Projections.jsx';
 import { Neighbourhood } from './views/Neighbourhood.jsx';
 import { Profile } from './views/Profile.jsx';
 import { Timeline } from './views/Timeline.jsx';
@@ -73,6 +74,9 @@ export function App() {
     case 'timeline':
       view = <Timeline search={loc.search} />;
       break;
+    case 'projections':
+      view = <Projections search={loc.search} />;
+      break;
     case 'postcards':
       view = <Postcards />;
       break;
@@ -119,6 +123,9 @@ export function App() {
             </NavLink>
             <NavLink href="/postcards" active={route.view === 'postcards'}>
               Postcards
+            </NavLink>
+            <NavLink href="/projections" active={route.view === 'projections'}>
+              Projections
             </NavLink>
             <a class="nav__link" href={`${BASE}/docs/`}>
               Docs

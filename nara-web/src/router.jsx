@@ -63,6 +63,7 @@ export function onNavigate(fn) {
 export function match(path) {
   if (path === '/' || path === '' || path === '/home') return { view: 'home', params: {} };
   if (path === '/timeline' || path === '/timeline/') return { view: 'timeline', params: {} };
+  if (path === '/projections' || path === '/projections/') return { view: 'projections', params: {} };
   if (path === '/postcards' || path === '/postcards/') return { view: 'postcards', params: {} };
   if (path === '/map' || path === '/map/') return { view: 'map', params: {} };
   if (path === '/fleet' || path === '/fleet/') return { view: 'fleet', params: {} };
