@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from nara.core import eventdetail, gojson, journeys, netmap, views
+from nara.core import eventdetail, gojson, journeys, netmap, projectionsview, views
 from nara.core.ledger import Entry
 from nara.core.projections.neighbourhood import Neighbour
 from nara.core.protocol import Node
@@ -192,6 +192,10 @@ class ReadModel:
         kept = self.node.journeys.newest_first()
         items = [journeys.view(c, at, self.node.key_for_name) for c, at in kept[:limit]]
         return {"journeys": items, "server": self.node.name, "total": len(kept)}
+
+    def projections(self, now: int) -> dict[str, object]:
+        """The reference's projections summary: online status, clout (empty), opinions."""
+        return projectionsview.inspector_projections(self.node, now)
 
     def checkpoints(self) -> dict[str, object]:
         return views.inspector_checkpoints(self.node)

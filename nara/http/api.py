@@ -185,3 +185,9 @@ async def world_journeys(request: web.Request) -> web.Response:
     in the reference's shape plus each hop's verification."""
     limit = _int_param(request, "limit", 20, 1, 200)
     return json_response(_ctx(request).runtime.model.world_journeys(limit))
+
+
+async def inspector_projections(request: web.Request) -> web.Response:
+    """``/api/inspector/projections``: online status, clout and opinions per nara."""
+    ctx = _ctx(request)
+    return json_response(ctx.runtime.model.projections(ctx.runtime.clock()))

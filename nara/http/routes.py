@@ -61,6 +61,7 @@ def add_routes(app: web.Application, base: str) -> None:
     r.add_get(f"{b}/profile/{{name}}.json", api.profile_json)
     r.add_get(f"{b}/api/inspector/events", api.inspector_events)
     r.add_get(f"{b}/api/inspector/event/{{id}}", api.inspector_event)
+    r.add_get(f"{b}/api/inspector/projections", api.inspector_projections)
     r.add_get(f"{b}/api/inspector/checkpoints", api.inspector_checkpoints)
     r.add_get(f"{b}/api/inspector/checkpoint/{{name}}", api.inspector_checkpoint)
     r.add_get(f"{b}/api/inspector/uptime/{{name}}", api.inspector_uptime)

@@ -43,3 +43,35 @@ def test_event_detail_verifies_a_plaza_hey_there(
 
     status, body, _ = node.get("/api/inspector/event/" + "0" * 32)
     assert status == 404 and "error" in json.loads(body)
+
+
+def test_projections_summary_in_the_reference_shape(
+    spawn_nara: Callable[..., NaraProcess], mosquitto: Broker
+) -> None:
+    node = spawn_nara("keeper", broker=mosquitto)
+    stranger = Stranger.new("peer")
+    plaza = Plaza(mosquitto.host, mosquitto.port)
+    try:
+        plaza.publish("nara/plaza/hey_there", stranger.hey_there().to_json())
+        until(
+            lambda: stranger.name in node.json("/api/inspector/projections")["online_status"],
+            15,
+            "the peer in the projections",
+        )
+    finally:
+        plaza.close()
+    d = node.json("/api/inspector/projections")
+    assert set(d) == {"online_status", "clout", "opinions"} and d["clout"] == {}
+    peer = d["online_status"][stranger.name]
+    assert peer["status"] == "ONLINE" and peer["observer"] == "keeper"
+    assert set(peer) == {"status", "last_event_time", "last_event_type", "observer", "total_uptime"}
+    op = d["opinions"][stranger.name]
+    assert set(op) == {
+        "start_time",
+        "restart_num",
+        "last_restart",
+        "observation_count",
+        "consensus",
+    }
+    assert op["consensus"] in {"none", "weak", "moderate", "strong"}
+    assert "keeper" in d["opinions"]
