@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from nara.core import gojson, socialviews, views
+from nara.core import eventdetail, gojson, journeys, netmap, projectionsview, socialviews, views
 from nara.core.ledger import Entry
 from nara.core.projections.neighbourhood import Neighbour
 from nara.core.protocol import Node
@@ -213,6 +213,24 @@ class ReadModel:
     def social_clout(self) -> dict[str, object]:
         """``/social/clout`` (http_ui.go:92-110): our opinion of every nara's clout."""
         return {"clout": dict(self.node.clout), "server": self.node.name}
+
+    def event_detail(self, event_id: str, now: int) -> dict[str, object] | None:
+        """One held event in full with its signature checked; None when not held."""
+        return eventdetail.event_detail(self.node, event_id, now)
+
+    def network_map(self, now: int) -> dict[str, object]:
+        """Every nara's Vivaldi position (from its newspaper) and barrio; self unplaced."""
+        return netmap.network_map(self.node, now)
+
+    def world_journeys(self, limit: int) -> dict[str, object]:
+        """Completed journeys heard on the plaza, newest first, each hop verified."""
+        kept = self.node.journeys.newest_first()
+        items = [journeys.view(c, at, self.node.key_for_name) for c, at in kept[:limit]]
+        return {"journeys": items, "server": self.node.name, "total": len(kept)}
+
+    def projections(self, now: int) -> dict[str, object]:
+        """The reference's projections summary: online status, clout (empty), opinions."""
+        return projectionsview.inspector_projections(self.node, now)
 
     def checkpoints(self) -> dict[str, object]:
         return views.inspector_checkpoints(self.node)

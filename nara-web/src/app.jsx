@@ -7,6 +7,11 @@ import { BASE } from './base.js';
 import { useConnState, useServerName } from './hooks.js';
 import { Link, match, onNavigate, useLocation } from './router.jsx';
 import { useNeighbourhood } from './store.js';
+import { EventDetail } from './views/EventDetail.jsx';
+import { Fleet } from './views/Fleet.jsx';
+import { NetworkMap } from './views/NetworkMap.jsx';
+import { Postcards } from './views/Postcards.jsx';
+import { Projections } from './views/Projections.jsx';
 import { Neighbourhood } from './views/Neighbourhood.jsx';
 import { Profile } from './views/Profile.jsx';
 import { Timeline } from './views/Timeline.jsx';
@@ -70,6 +75,21 @@ export function App() {
     case 'timeline':
       view = <Timeline search={loc.search} />;
       break;
+    case 'projections':
+      view = <Projections search={loc.search} />;
+      break;
+    case 'postcards':
+      view = <Postcards />;
+      break;
+    case 'map':
+      view = <NetworkMap />;
+      break;
+    case 'fleet':
+      view = <Fleet search={loc.search} />;
+      break;
+    case 'event':
+      view = <EventDetail key={route.params.id} id={route.params.id} />;
+      break;
     case 'profile':
       view = <Profile key={route.params.name} name={route.params.name} />;
       break;
@@ -95,6 +115,18 @@ export function App() {
             </NavLink>
             <NavLink href="/timeline" active={route.view === 'timeline'}>
               Timeline
+            </NavLink>
+            <NavLink href="/fleet" active={route.view === 'fleet'}>
+              Fleet
+            </NavLink>
+            <NavLink href="/map" active={route.view === 'map'}>
+              Map
+            </NavLink>
+            <NavLink href="/postcards" active={route.view === 'postcards'}>
+              Postcards
+            </NavLink>
+            <NavLink href="/projections" active={route.view === 'projections'}>
+              Projections
             </NavLink>
             <a class="nav__link" href={`${BASE}/docs/`}>
               Docs

@@ -63,6 +63,12 @@ export function onNavigate(fn) {
 export function match(path) {
   if (path === '/' || path === '' || path === '/home') return { view: 'home', params: {} };
   if (path === '/timeline' || path === '/timeline/') return { view: 'timeline', params: {} };
+  if (path === '/projections' || path === '/projections/') return { view: 'projections', params: {} };
+  if (path === '/postcards' || path === '/postcards/') return { view: 'postcards', params: {} };
+  if (path === '/map' || path === '/map/') return { view: 'map', params: {} };
+  if (path === '/fleet' || path === '/fleet/') return { view: 'fleet', params: {} };
+  const ev = /^\/events\/([0-9a-fA-F]{1,64})\/?$/.exec(path);
+  if (ev) return { view: 'event', params: { id: ev[1] } };
   const m = /^\/nara\/([^/]+)\/?$/.exec(path);
   if (m) {
     let name = m[1];
@@ -74,6 +80,10 @@ export function match(path) {
     return { view: 'profile', params: { name } };
   }
   return { view: 'notfound', params: {} };
+}
+
+export function eventPath(id) {
+  return '/events/' + encodeURIComponent(id);
 }
 
 export function profilePath(name) {

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from nara.core import barrio, clout, teases, trends, wire
+from nara.core import barrio, clout, journeys, teases, trends, wire
 from nara.core import checkpoints as cps
 from nara.core.checkpoints import CheckpointBook, Trinity
 from nara.core.events import (
@@ -101,6 +101,7 @@ def subscriptions(name: str) -> list[str]:
         f"nara/ledger/{name}/request",
         f"nara/ledger/{name}/response",
         *cps.TOPICS,
+        journeys.TOPIC_JOURNEY_COMPLETE,
     ]
 
 
@@ -205,6 +206,7 @@ class Node:
         self.start_ns = start_ns
         self.observations = ObservationBook()
         self.checkpoints = CheckpointBook()
+        self.journeys = journeys.JourneyBook()
         self.checkpoints.last_own_ns = start_ns  # wait a full interval before proposing
         self._checkpoint_check_at = start_ns + int(settings.checkpoint_check_s * NS)
         self._votes_due: list[tuple[int, bytes]] = []
@@ -273,6 +275,8 @@ class Node:
             return self._on_proposal(payload, now)
         if topic == cps.TOPIC_VOTE:
             return self._on_vote(payload, now)
+        if topic == journeys.TOPIC_JOURNEY_COMPLETE:
+            return self._on_journey_complete(payload, now)
         return [Dropped(topic, "unknown_topic", "no handler for this topic")]
 
     def tick(self, now: int, sensors: Sensors) -> list[Command]:
@@ -909,6 +913,24 @@ class Node:
                     return None
                 found = n.public_key
         return found
+
+    def key_for_name(self, name: str) -> str | None:
+        """The key we hold for a name: ours, or the roster entry's."""
+        if name == self.name:
+            return self.identity.public_key
+        entry = self.neighbourhood.get(name)
+        return entry.public_key if entry is not None and entry.public_key else None
+
+    def _on_journey_complete(self, payload: bytes, now: int) -> list[Command]:
+        """Keep every completed journey heard (bounded, deduped); hops are verified when shown."""
+        topic = journeys.TOPIC_JOURNEY_COMPLETE
+        decoded = journeys.decode_completion(payload)
+        if isinstance(decoded, wire.Dropped):
+            return [Dropped(topic, decoded.reason.value, decoded.detail)]
+        if not self.journeys.add(decoded, now // NS):
+            return [Dropped(topic, wire.DropReason.DUPLICATE.value, "journey already held")]
+        self.revision += 1
+        return []
 
     def _known_key(self, name: str, nara_id: str) -> str | None:
         """The key of ``name`` when it is in the roster under ``nara_id`` (or ourselves)."""

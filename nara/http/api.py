@@ -175,3 +175,34 @@ async def inspector_uptime(request: web.Request) -> web.Response:
     if data is None:
         return not_found(f"no nara called {name!r} is known here")
     return json_response(data)
+
+
+async def inspector_event(request: web.Request) -> web.Response:
+    """``/api/inspector/event/{id}``: one ledger event, whether it is signed, by a key we know,
+    whether the signature verifies, and the exact string that was signed."""
+    ctx = _ctx(request)
+    event_id = request.match_info["id"]
+    data = ctx.runtime.model.event_detail(event_id, ctx.runtime.clock())
+    if data is None:
+        return not_found(f"no event {event_id[:64]!r} in this nara's ledger")
+    return json_response(data)
+
+
+async def network_map(request: web.Request) -> web.Response:
+    """``/network/map``: the reference's map nodes (name, coordinates, online, is_self) plus
+    barrio and whether each is placed."""
+    ctx = _ctx(request)
+    return json_response(ctx.runtime.model.network_map(ctx.runtime.clock()))
+
+
+async def world_journeys(request: web.Request) -> web.Response:
+    """``/world/journeys``: completed journeys heard, newest first (20 unless ``?limit=``),
+    in the reference's shape plus each hop's verification."""
+    limit = _int_param(request, "limit", 20, 1, 200)
+    return json_response(_ctx(request).runtime.model.world_journeys(limit))
+
+
+async def inspector_projections(request: web.Request) -> web.Response:
+    """``/api/inspector/projections``: online status, clout and opinions per nara."""
+    ctx = _ctx(request)
+    return json_response(ctx.runtime.model.projections(ctx.runtime.clock()))

@@ -634,3 +634,68 @@ def test_go_tease_verifies_in_nara_and_reencodes_to_gos_bytes(gowire: GoWire) ->
     )
     ours = replace(ours, emitter_id=gopher.nara_id)  # not signed over (§3.2)
     assert ours.to_json() == out["raw"]
+
+
+# ---- world journeys: hop chains as a Go nara signs and checks them (world.go:48-147) ---------
+
+
+def _journey(gowire: GoWire, line: dict[str, Any]) -> dict[str, Any]:
+    result = gowire._run("journey", [line])[0]
+    assert not result.get("error"), result["error"]
+    return result
+
+
+def test_go_journey_chain_verifies_in_nara_byte_for_byte(gowire: GoWire) -> None:
+    """Go's encoding/json and crypto/ed25519 sign a three-hop journey (HTML-escaped message and
+    all); nara decodes the completion, re-encodes Go's bytes exactly, verifies every hop, and
+    marks every hop bad once the message or an earlier stamp is changed."""
+    from dataclasses import replace
+
+    from nara.core import gojson, journeys
+
+    naras = [ident(n) for n in ("bob", "carol", "alice")]
+    made = _journey(
+        gowire,
+        {
+            "op": "make",
+            "seeds": [n.soul.seed.hex() for n in naras],
+            "names": [n.name for n in naras],
+            "id": "Zm9vYmFyYmF6cXV4MTIzNA==",
+            "message": 'hola <mundo> & "amigos" 🌍',
+            "ts": T0 // NS,
+        },
+    )
+    raw = base64.b64decode(made["completion"])
+    c = journeys.decode_completion(raw)
+    assert isinstance(c, journeys.Completion), c
+    assert gojson.dumps(c.to_json()) == raw
+    keys = {n.name: n.public_key for n in naras}
+    view = journeys.view(c, 0, keys.get)
+    assert view["verified"] and view["complete"], view
+    tampered = replace(c, message="adios")
+    assert [journeys.check_hop(tampered, i, keys.get)[0] for i in range(3)] == ["bad"] * 3
+    first = replace(c.hops[0], stamp="🍄")
+    restamped = replace(c, hops=(first, *c.hops[1:]))
+    marks = [journeys.check_hop(restamped, i, keys.get)[0] for i in range(3)]
+    assert marks == ["verified", "bad", "bad"]  # later hops signed the earlier stamp
+
+
+def test_nara_journey_chain_verifies_in_go(gowire: GoWire) -> None:
+    """A chain nara signs with its own JSON and keys verifies hop by hop in Go; a tampered one
+    does not."""
+    from nara.core import gojson
+    from tests.unit.test_journeys import chain
+
+    nodes = {n: make_node(n, i) for i, n in enumerate(("bob", "carol", "alice"))}
+    c = chain({n: x.key for n, x in nodes.items()}, ["bob", "carol", "alice"], "hi <&> 🌍")
+    keys = {n: x.identity.public_key for n, x in nodes.items()}
+    raw = gojson.dumps(c.to_json())
+    ok = _journey(
+        gowire, {"op": "verify", "completion": base64.b64encode(raw).decode(), "keys": keys}
+    )
+    assert ok["hops_ok"] == [True, True, True]
+    bad = raw.replace(b"hi ", b"yo ")
+    result = _journey(
+        gowire, {"op": "verify", "completion": base64.b64encode(bad).decode(), "keys": keys}
+    )
+    assert result["hops_ok"] == [False, False, False]

@@ -73,6 +73,7 @@ def test_subscriptions_cover_the_must_topics() -> None:
         "nara/checkpoint/propose",
         "nara/checkpoint/vote",
         "nara/checkpoint/final",
+        "nara/plaza/journey_complete",
     ]
 
 

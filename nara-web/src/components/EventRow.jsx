@@ -2,7 +2,7 @@
 
 import { Ago } from './ui.jsx';
 import { impliedStatus } from '../format.js';
-import { Link, profilePath } from '../router.jsx';
+import { Link, eventPath, profilePath } from '../router.jsx';
 
 export function EventRow({ ev, testid, fresh, about }) {
   const s = impliedStatus(ev, about);
@@ -25,6 +25,11 @@ export function EventRow({ ev, testid, fresh, about }) {
             <span class="signed" title="Signed by its emitter">
               <span aria-hidden="true">✓</span> signed
             </span>
+          )}
+          {ev.id && (
+            <Link href={eventPath(ev.id)} class="event__more" data-testid="event-link" aria-label={`Details and signature of this ${ev.service || ''} event`}>
+              details
+            </Link>
           )}
         </p>
       </div>

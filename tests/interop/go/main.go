@@ -902,6 +902,97 @@ func checkpointOne(in checkpointIn) (out checkpointOut) {
 	return out
 }
 
+// ---- world journeys: hops signed as world.go:48-104 does, completions as network.go:140-146 ----
+
+type WorldHop struct {
+	Nara      string `json:"nara"`
+	Timestamp int64  `json:"timestamp"`
+	Signature string `json:"signature"`
+	Stamp     string `json:"stamp"`
+}
+
+type JourneyCompletion struct {
+	JourneyID  string     `json:"journey_id"`
+	Originator string     `json:"originator"`
+	ReportedBy string     `json:"reported_by"`
+	Message    string     `json:"message,omitempty"`
+	Hops       []WorldHop `json:"hops,omitempty"`
+}
+
+// hopData is world.go's dataToSignForHop: the SHA-256 of encoding/json's Marshal of the struct.
+func hopData(id, message, originator string, previous []WorldHop, current string) []byte {
+	data := struct {
+		ID              string     `json:"id"`
+		OriginalMessage string     `json:"message"`
+		Originator      string     `json:"originator"`
+		PreviousHops    []WorldHop `json:"previous_hops"`
+		CurrentNara     string     `json:"current_nara"`
+	}{id, message, originator, previous, current}
+	b, _ := json.Marshal(data)
+	h := sha256.Sum256(b)
+	return h[:]
+}
+
+type journeyIn struct {
+	Op         string            `json:"op"` // "make" or "verify"
+	Seeds      []string          `json:"seeds"`
+	Names      []string          `json:"names"` // the route, last = originator
+	ID         string            `json:"id"`
+	Message    string            `json:"message"`
+	TS         int64             `json:"ts"`
+	Completion []byte            `json:"completion"`
+	Keys       map[string]string `json:"keys"` // name -> b64 public key
+}
+
+type journeyOut struct {
+	Error      string `json:"error,omitempty"`
+	Completion []byte `json:"completion,omitempty"`
+	HopsOK     []bool `json:"hops_ok"`
+}
+
+func journeyOne(in journeyIn) (out journeyOut) {
+	fail := func(err error) journeyOut { out.Error = err.Error(); return out }
+	if in.Op == "make" {
+		if len(in.Seeds) != len(in.Names) || len(in.Names) == 0 {
+			return fail(errors.New("seeds and names must match"))
+		}
+		originator := in.Names[len(in.Names)-1]
+		hops := []WorldHop{}
+		for i, name := range in.Names {
+			priv, _, err := keyFromSeed(in.Seeds[i])
+			if err != nil {
+				return fail(err)
+			}
+			sig := ed25519.Sign(priv, hopData(in.ID, in.Message, originator, hops, name))
+			hops = append(hops, WorldHop{Nara: name, Timestamp: in.TS + int64(i),
+				Signature: base64.StdEncoding.EncodeToString(sig), Stamp: "🌸"})
+		}
+		b, err := json.Marshal(JourneyCompletion{JourneyID: in.ID, Originator: originator,
+			ReportedBy: originator, Message: in.Message, Hops: hops})
+		if err != nil {
+			return fail(err)
+		}
+		out.Completion = b
+		return out
+	}
+	if in.Op != "verify" {
+		return fail(fmt.Errorf("unknown op %q", in.Op))
+	}
+	var c JourneyCompletion
+	if err := json.Unmarshal(in.Completion, &c); err != nil {
+		return fail(err)
+	}
+	out.HopsOK = []bool{}
+	for i, hop := range c.Hops {
+		key, err := base64.StdEncoding.DecodeString(in.Keys[hop.Nara])
+		sig, err2 := base64.StdEncoding.DecodeString(hop.Signature)
+		ok := err == nil && err2 == nil && len(key) == ed25519.PublicKeySize &&
+			ed25519.Verify(ed25519.PublicKey(key), hopData(c.JourneyID, c.Message, c.Originator, c.Hops[:i], hop.Nara), sig)
+		out.HopsOK = append(out.HopsOK, ok)
+	}
+	return out
+}
+
 // ---- main ----------------------------------------------------------------------------------
 
 func main() {
@@ -914,7 +1005,7 @@ func main() {
 		fmt.Println(runtime.Version())
 		return
 	}
-	if mode != "decode" && mode != "encode" && mode != "checkpoint" {
+	if mode != "decode" && mode != "encode" && mode != "checkpoint" && mode != "journey" {
 		fmt.Fprintln(os.Stderr, "unknown mode", mode)
 		os.Exit(2)
 	}
@@ -928,7 +1019,14 @@ func main() {
 			continue
 		}
 		var result interface{}
-		if mode == "checkpoint" {
+		if mode == "journey" {
+			var in journeyIn
+			if err := json.Unmarshal(line, &in); err != nil {
+				result = journeyOut{Error: "bad input line: " + err.Error()}
+			} else {
+				result = journeyOne(in)
+			}
+		} else if mode == "checkpoint" {
 			var in checkpointIn
 			if err := json.Unmarshal(line, &in); err != nil {
 				result = checkpointOut{Error: "bad input line: " + err.Error()}
