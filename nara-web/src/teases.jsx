@@ -42,16 +42,19 @@ function item(raw, verified) {
 /** A profile's teases: given (the nara is the actor) and received (it is the target). */
 export function Teases({ name }) {
   const [items, setItems] = useState(null);
+  const [friends, setFriends] = useState(null);
   const [error, setError] = useState(null);
 
   const load = useCallback(
     async (signal) => {
       try {
         const q = (svc) => new URLSearchParams({ service: svc, subject: name, limit: '30' });
-        const [ok, heard] = await Promise.all([
+        const [ok, heard, profile] = await Promise.all([
           getJSON(`/api/inspector/events?${q('social')}`, { signal }),
           getJSON(`/api/inspector/events?${q('hearsay')}`, { signal }),
+          getJSON(`/profile/${encodeURIComponent(name)}.json`, { signal }).catch(() => null),
         ]);
+        setFriends((profile && profile.best_friends) || null);
         const all = [
           ...(ok.events || []).map((e) => item(e, true)),
           ...(heard.events || []).map((e) => item(e, false)),
@@ -83,6 +86,7 @@ export function Teases({ name }) {
       <h2 id="h-teases">Teases</h2>
       {error && <p class="muted">Could not load teases: {error}</p>}
       {items && items.length === 0 && <Empty>No teases yet, given or received.</Empty>}
+      <BestFriends friends={friends} />
       {items && items.length > 0 && (
         <ul class="teases">
           {items.map((t) => (
@@ -107,6 +111,31 @@ export function Teases({ name }) {
       )}
       <BurstToggle />
     </section>
+  );
+}
+
+/** Who teased this nara most, and whom it teased most (verified teases; /profile/{name}.json). */
+function BestFriends({ friends }) {
+  if (!friends) return null;
+  const one = (f) => (f && f.name ? f : null);
+  const from = one(friends.from);
+  const to = one(friends.to);
+  if (!from && !to) return null;
+  return (
+    <p class="best-friends" data-testid="best-friends">
+      Best friends:{' '}
+      {from && (
+        <span data-testid="best-friend-from">
+          teased most by <Link href={profilePath(from.name)}>{from.name}</Link> ({from.count})
+        </span>
+      )}
+      {from && to && ' · '}
+      {to && (
+        <span data-testid="best-friend-to">
+          teases <Link href={profilePath(to.name)}>{to.name}</Link> most ({to.count})
+        </span>
+      )}
+    </p>
   );
 }
 

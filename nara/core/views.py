@@ -6,6 +6,9 @@ the node, and nothing here ever touches the soul.
 
 from __future__ import annotations
 
+from collections import Counter
+
+from nara.core.events import Social
 from nara.core.ledger import Entry
 from nara.core.projections.neighbourhood import Neighbour
 from nara.core.protocol import Node
@@ -165,6 +168,48 @@ def profile(node: Node, name: str, now: int) -> dict[str, object] | None:
         "observations": observations,
         "event_store_total": len(node.ledger),
         "event_store_by_service": node.ledger.by_service(),
+        **_teases_of(node, name),
+    }
+
+
+MAX_PROFILE_TEASES = 50
+
+
+def _teases_of(node: Node, name: str) -> dict[str, object]:
+    """``recent_teases`` (newest first, at most 50, ``null`` when none) and ``best_friends``:
+    who teased this nara most, and whom it teased most, from the verified teases in our ledger
+    (http_api.go:101-146; a tie goes to the name first in order, where Go's map order is
+    random)."""
+    recent: list[dict[str, object]] = []
+    from_counts: Counter[str] = Counter()
+    to_counts: Counter[str] = Counter()
+    for entry in reversed(list(node.ledger)):
+        p = entry.event.payload
+        if not isinstance(p, Social) or p.type != "tease":
+            continue
+        if p.target == name:
+            from_counts[p.actor] += 1
+        if p.actor == name:
+            to_counts[p.target] += 1
+        if name in (p.actor, p.target) and len(recent) < MAX_PROFILE_TEASES:
+            recent.append(
+                {
+                    "actor": p.actor,
+                    "target": p.target,
+                    "reason": p.reason,
+                    "timestamp": entry.event.ts // NS,
+                }
+            )
+
+    def best(counts: Counter[str]) -> dict[str, object]:
+        ranked = sorted(
+            ((c, n) for n, c in counts.items() if n and n != name), key=lambda t: (-t[0], t[1])
+        )
+        return {"name": ranked[0][1], "count": ranked[0][0]} if ranked else {"name": "", "count": 0}
+
+    return {
+        "recent_teases": recent or None,
+        "best_friends": {"from": best(from_counts), "to": best(to_counts)},
     }
 
 

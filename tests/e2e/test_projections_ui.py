@@ -54,7 +54,8 @@ def test_projections_show_opinion_uptime_and_source_events(
     expect(proj.get_by_test_id("opinion-status")).to_contain_text("ONLINE", ignore_case=True)
     expect(proj.get_by_test_id("opinion-baseline")).to_contain_text("own observations")
     expect(proj.get_by_test_id("uptime-bar")).to_be_visible()
-    expect(page.get_by_test_id("clout-slot")).to_be_visible()
+    ladder = page.get_by_test_id("clout-ladder")
+    expect(ladder).to_contain_text("Nobody has clout yet")  # nobody teased anybody here
     source = proj.locator(f'[data-testid="projection-event"][data-id="{hey.id}"]')
     expect(source).to_be_visible()
     w.shot("desktop-light")

@@ -75,6 +75,17 @@ def test_teases_panel_bursts_and_their_toggle(
     rows = page.locator('[data-testid="timeline-item"][data-kind="tease"]')
     expect(rows.first).to_contain_text(f"{bob.name} teased keeper")
     expect(page.get_by_text(mallory.name)).to_have_count(0)
+    # Best friends on keeper's profile (bob teased it most), and bob on the clout ladder.
+    page.goto(f"{node.url}/nara/keeper")
+    expect(page.get_by_test_id("best-friend-from")).to_contain_text(f"teased most by {bob.name}")
+    until(lambda: bob.name in node.json("/social/clout")["clout"], 30, "bob's clout")
+    page.get_by_role("link", name="Projections").click()
+    page.wait_for_url("**/nara/projections")
+    rung = page.locator(f'[data-testid="clout-rung"][data-name="{bob.name}"]')
+    expect(rung).to_be_visible()
+    expect(page.get_by_test_id("clout-rung")).to_have_count(1)  # mallory's hearsay counts not
+    rung.get_by_role("link", name="events").click()
+    page.wait_for_url(f"**/projections?nara={bob.name}")
     assert w.problems == []
 
     # Phone width, dark, reduced motion: the panel fits and a live tease makes no burst.

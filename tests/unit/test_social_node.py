@@ -283,3 +283,34 @@ def test_clout_follows_verified_teases_and_never_hearsay() -> None:
     # Nothing new: the next passes change nothing.
     a.tick(now + (CLOUT_EVERY_S + 2) * NS, Sensors())
     assert a.clout_rev == 1
+
+
+def test_profiles_show_recent_teases_and_best_friends() -> None:
+    """``/profile/{name}.json``'s ``recent_teases`` and ``best_friends`` (http_api.go:101-146)
+    come from the verified teases in our ledger; a nara nobody teased has ``null`` and empty
+    friends."""
+    from nara.core import views
+
+    a, b = node(sociable_name()), node("bob", seed=2)
+    met(a, b)
+    now = T0 + 20 * NS
+    a.on_message(TOPIC_SOCIAL, tease_from(b, a.name, "comeback", now), now)
+    a.on_message(TOPIC_SOCIAL, tease_from(b, a.name, "random", now + NS), now + NS)
+    mine = views.profile(a, a.name, now + 2 * NS)
+    assert mine is not None
+    assert mine["best_friends"] == {
+        "from": {"name": "bob", "count": 2},
+        "to": {"name": "", "count": 0},
+    }
+    recent = mine["recent_teases"]
+    assert isinstance(recent, list)
+    assert [(t["actor"], t["target"], t["reason"]) for t in recent] == [
+        ("bob", a.name, "random"),
+        ("bob", a.name, "comeback"),
+    ]
+    assert recent[0]["timestamp"] == (now + NS) // NS
+    bobs = views.profile(a, "bob", now + 2 * NS)
+    assert bobs is not None and bobs["best_friends"]["to"] == {"name": a.name, "count": 2}  # type: ignore[index]
+    quiet = node("carol", seed=3)
+    own = views.profile(quiet, "carol", now)
+    assert own is not None and own["recent_teases"] is None

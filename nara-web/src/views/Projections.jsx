@@ -2,7 +2,8 @@
 // (ONLINE/OFFLINE/MISSING, restarts, first start, last restart), the uptime timeline from
 // {base}/api/inspector/uptime/{name}, and the events behind them
 // ({base}/api/inspector/events?subject=), each linking to its detail page. The nara is chosen in
-// the URL (?nara=). The clout ladder gets its own section here later.
+// the URL (?nara=). Then the clout ladder: this nara's opinion of everyone's reputation
+// ({base}/social/clout), each rung linking to that nara's projection (the events behind it).
 
 import { useEffect, useState } from 'preact/hooks';
 import { Ago, Empty, ErrorPanel, Loading, StatusBadge } from '../components/ui.jsx';
@@ -34,6 +35,46 @@ function Timeline({ periods, now }) {
         ))}
       </ol>
     </>
+  );
+}
+
+function CloutLadder() {
+  const [ladder, setLadder] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    const ac = new AbortController();
+    getJSON('/social/clout', { signal: ac.signal })
+      .then((doc) => {
+        const rungs = Object.entries((doc && doc.clout) || {}).map(([name, value]) => ({ name, value: Number(value) || 0 }));
+        rungs.sort((a, b) => b.value - a.value || a.name.localeCompare(b.name));
+        setLadder(rungs);
+      })
+      .catch((err) => {
+        if (err.name !== 'AbortError') setError(err.message || String(err));
+      });
+    return () => ac.abort();
+  }, []);
+  return (
+    <section aria-labelledby="clout-title" data-testid="clout-ladder">
+      <h2 id="clout-title">Clout</h2>
+      <p class="muted">This nara's own opinion of each nara's reputation, from the verified teases and observations it holds (hearsay never counts).</p>
+      {error && <p class="muted">Could not load clout: {error}</p>}
+      {!ladder && !error && <Loading label="Weighing reputations…" />}
+      {ladder && ladder.length === 0 && <Empty>Nobody has clout yet: it comes from teases.</Empty>}
+      {ladder && ladder.length > 0 && (
+        <ol class="clout-ladder">
+          {ladder.map((r) => (
+            <li key={r.name} data-testid="clout-rung" data-name={r.name}>
+              <Link href={profilePath(r.name)}>{r.name}</Link>{' '}
+              <span class={`clout-value${r.value < 0 ? ' clout-value--neg' : ''}`}>{r.value.toFixed(2)}</span>{' '}
+              <Link href={`/projections?nara=${encodeURIComponent(r.name)}`} class="muted">
+                events
+              </Link>
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
   );
 }
 
@@ -139,10 +180,7 @@ export function Projections({ search }) {
       {!snap.loaded && <Loading label="Reading the neighbourhood…" />}
       {snap.loaded && !chosen && <Empty>No nara is known yet.</Empty>}
       {chosen && <Detail key={chosen} name={chosen} card={card} />}
-      <section aria-labelledby="clout-title" data-testid="clout-slot">
-        <h2 id="clout-title">Clout</h2>
-        <p class="muted">The clout ladder is not built yet.</p>
-      </section>
+      <CloutLadder />
     </section>
   );
 }
