@@ -114,3 +114,20 @@ def plate(
     """``(cluster name, emoji)`` of the barrio ``name`` lives in."""
     index, _ = cluster(name, coordinates, year, month)
     return CLUSTER_NAMES[index], BARRIO_EMOJI[index]
+
+
+def same_barrio(
+    a: str,
+    a_coordinates: tuple[float, float] | None,
+    b: str,
+    b_coordinates: tuple[float, float] | None,
+    year: int,
+    month: int,
+) -> bool:
+    """``IsInMyBarrio`` (barrios.go:162-178): the same grid cell's cluster when both have usable
+    coordinates, else the same vibe (used to boost random teases between neighbours)."""
+    ca = grid_cluster(*a_coordinates) if a_coordinates is not None else None
+    cb = grid_cluster(*b_coordinates) if b_coordinates is not None else None
+    if ca is None or cb is None:
+        return vibe_cluster(a, year, month) == vibe_cluster(b, year, month)
+    return ca == cb

@@ -781,7 +781,9 @@ class Node:
             )
         ):
             reason = teases.REASON_TREND_ABANDON
-        elif teases.should_random_tease(self.identity.soul.text, entry.name, now_s, p):
+        elif teases.should_random_tease(
+            self.identity.soul.text, entry.name, now_s, p, self._barrio_boost(entry, now)
+        ):
             reason = teases.REASON_RANDOM
         if not reason or len(self._teases_due) >= MAX_TEASES_DUE:
             return
@@ -789,6 +791,15 @@ class Node:
             return
         delay = 0 if reason == teases.REASON_RANDOM else self._jitter((0.0, 5.0))
         self._teases_due.append((now + delay, entry.name, reason))
+
+    def _barrio_boost(self, entry: Neighbour, now: int) -> float:
+        """Three times the odds of a random tease for a nara in our barrio (social_network.go:
+        184-190)."""
+        year, month = barrio.year_month(now)
+        mine = (self.me.coordinates.x, self.me.coordinates.y)
+        c = entry.status.coordinates if entry.status is not None else None
+        theirs = (c.x, c.y) if c is not None else None
+        return 3.0 if barrio.same_barrio(self.name, mine, entry.name, theirs, year, month) else 1.0
 
     def _due_teases(self, now: int) -> list[Command]:
         due = [t for t in self._teases_due if t[0] <= now]

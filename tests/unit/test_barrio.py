@@ -49,3 +49,12 @@ def test_plate_and_month() -> None:
     assert (name, emoji) == ("ocean", "🌊")
     assert barrio.plate("jojo", (0.0004, -0.0002), 2026, 12) == ("ufo", "🛸")
     assert len(barrio.CLUSTER_NAMES) == len(barrio.BARRIO_EMOJI) == 16
+
+
+def test_same_barrio_by_grid_when_both_are_placed_else_by_vibe() -> None:
+    # (0.0004, -0.0002) and (120.5, -75.2) fall in different cells (clusters 10 and 12)
+    assert not barrio.same_barrio("a", (0.0004, -0.0002), "b", (120.5, -75.2), 2026, 12)
+    assert barrio.same_barrio("a", (0.0004, -0.0002), "b", (0.0009, -0.0001), 2026, 12)
+    # unplaced: the vibes decide (jojo 2, alice 3, bob 14 in 2026-12)
+    assert not barrio.same_barrio("jojo", None, "alice", (1.0, 1.0), 2026, 12)
+    assert barrio.same_barrio("jojo", (math.nan, 0.0), "jojo", None, 2026, 12)
