@@ -46,7 +46,8 @@ HOST_STATS_KEYS = {
     "ProcCPUPercent", "Uptime",
 }  # fmt: skip
 NARAE_ITEM_KEYS = {
-    "Agreeableness", "Aura", "AuraSecondary", "Buzz", "Chattiness", "Chill", "Flair", "HostStats",
+    "Agreeableness", "Aura", "AuraSecondary", "Buzz", "Chattiness", "Chill", "Clout", "Flair",
+    "HostStats",
     "ID", "LastRestart", "LastSeen", "LicensePlate", "Name", "Online", "PublicUrl", "Restarts",
     "Sociability", "StartTime", "Trend", "TrendEmoji", "Uptime", "IsSelf",
     "StatusSince", "UpSince", "History",
@@ -56,6 +57,7 @@ PROFILE_KEYS = {
     "memory_mode", "mesh_enabled", "mesh_ip", "transport_mode", "trend", "trend_emoji",
     "host_stats", "online", "last_seen", "last_restart", "start_time", "restarts", "public_key",
     "public_url", "is_self", "observations", "event_store_total", "event_store_by_service",
+    "recent_teases", "best_friends",
 }  # fmt: skip
 INSPECTOR_KEYS = {
     "id", "timestamp", "service", "emitter", "emitter_id", "signed", "seq", "subjects", "ui_format",
