@@ -64,3 +64,26 @@ export function useTitle(title) {
     document.title = title ? `${title} · nara` : 'nara';
   }, [title]);
 }
+
+/**
+ * GET a JSON document again whenever `trigger` changes (e.g. the neighbourhood's updatedAt), at
+ * most once per `minMs`. Returns [state, retry]: state is {loading}, {data} or {error}; a
+ * failed refresh keeps the data it had.
+ */
+export function usePolledJSON(getJSON, path, trigger, minMs = 5000) {
+  const [state, setState] = useState({ loading: true });
+  const [tick, setTick] = useState(0);
+  const last = useRef(0);
+  useEffect(() => {
+    const wait = Math.max(0, last.current + minMs - Date.now());
+    const t = setTimeout(() => {
+      last.current = Date.now();
+      getJSON(path)
+        .then((data) => setState({ data }))
+        .catch((e) => setState((s) => (s.data ? s : { error: e })));
+    }, wait);
+    return () => clearTimeout(t);
+  }, [path, trigger, tick]);
+  return [state, () => setTick((n) => n + 1)];
+}
+

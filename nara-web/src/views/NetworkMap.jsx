@@ -2,11 +2,10 @@
 // with its barrio emoji and name, each a link to its profile ({base}/network/map). Naras without
 // a position (this one included: it runs no mesh pings) are listed under the map.
 
-import { useEffect, useRef, useState } from 'preact/hooks';
 import { Empty, ErrorPanel, Loading } from '../components/ui.jsx';
 import { getJSON, withBase } from '../base.js';
 import { layout } from '../mapview.js';
-import { useTitle } from '../hooks.js';
+import { usePolledJSON, useTitle } from '../hooks.js';
 import { Link, navigate, profilePath } from '../router.jsx';
 import { useNeighbourhood } from '../store.js';
 
@@ -34,22 +33,10 @@ function Dot({ n }) {
 export function NetworkMap() {
   useTitle('Map');
   const snap = useNeighbourhood();
-  const [state, setState] = useState({ loading: true });
-  const [tick, setTick] = useState(0);
-  const last = useRef(0);
-  useEffect(() => {
-    const wait = Math.max(0, last.current + REFRESH_MS - Date.now());
-    const t = setTimeout(() => {
-      last.current = Date.now();
-      getJSON('/network/map')
-        .then((data) => setState({ data }))
-        .catch((e) => setState((s) => (s.data ? s : { error: e })));
-    }, wait);
-    return () => clearTimeout(t);
-  }, [snap.updatedAt, tick]);
+  const [state, retry] = usePolledJSON(getJSON, '/network/map', snap.updatedAt, REFRESH_MS);
 
   let body;
-  if (state.error) body = <ErrorPanel title="Could not read the map" message={state.error.message} onRetry={() => setTick(tick + 1)} />;
+  if (state.error) body = <ErrorPanel title="Could not read the map" message={state.error.message} onRetry={retry} />;
   else if (!state.data) body = <Loading label="Reading the map…" />;
   else {
     const nodes = Array.isArray(state.data.nodes) ? state.data.nodes : [];

@@ -2,10 +2,9 @@
 // each a card with its message, its hop chain (nara, stamp, time) and each hop's signature mark
 // (verified with the key we hold, bad, or unknown key).
 
-import { useEffect, useRef, useState } from 'preact/hooks';
 import { Ago, Empty, ErrorPanel, Loading } from '../components/ui.jsx';
 import { getJSON } from '../base.js';
-import { useTitle } from '../hooks.js';
+import { usePolledJSON, useTitle } from '../hooks.js';
 import { Link, profilePath } from '../router.jsx';
 import { useNeighbourhood } from '../store.js';
 
@@ -52,22 +51,10 @@ function Postcard({ j }) {
 export function Postcards() {
   useTitle('Postcards');
   const snap = useNeighbourhood();
-  const [state, setState] = useState({ loading: true });
-  const [tick, setTick] = useState(0);
-  const last = useRef(0);
-  useEffect(() => {
-    const wait = Math.max(0, last.current + REFRESH_MS - Date.now());
-    const t = setTimeout(() => {
-      last.current = Date.now();
-      getJSON('/world/journeys?limit=200')
-        .then((data) => setState({ data }))
-        .catch((e) => setState((s) => (s.data ? s : { error: e })));
-    }, wait);
-    return () => clearTimeout(t);
-  }, [snap.updatedAt, tick]);
+  const [state, retry] = usePolledJSON(getJSON, '/world/journeys?limit=200', snap.updatedAt, REFRESH_MS);
 
   let body;
-  if (state.error) body = <ErrorPanel title="Could not read the postcards" message={state.error.message} onRetry={() => setTick(tick + 1)} />;
+  if (state.error) body = <ErrorPanel title="Could not read the postcards" message={state.error.message} onRetry={retry} />;
   else if (!state.data) body = <Loading label="Reading the postcards…" />;
   else if (!state.data.journeys || !state.data.journeys.length) body = <Empty>No journey has come home yet. Completed world journeys announced on the plaza appear here.</Empty>;
   else
