@@ -568,7 +568,9 @@ def _retype(value: object, rng: random.Random) -> object:
     if isinstance(value, float):
         return rng.choice([str(value), int(value) if math.isfinite(value) else None])
     if isinstance(value, str):
-        return rng.choice([len(value), [value], {"s": value}, None, value.encode("utf-8").hex()])
+        return rng.choice(
+            [len(value), [value], {"s": value}, None, value.encode("utf-8", "surrogatepass").hex()]
+        )
     if isinstance(value, dict):
         return list(value.values())
     if isinstance(value, list):
