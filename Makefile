@@ -65,7 +65,7 @@ lock: ## re-pin Python dependencies with hashes (needs network to PyPI)
 bench: build ## benchmarks vs the targets (bench/RESULTS.md); non-zero exit when one is missed
 	$(PY) bench/run.py
 
-soak: bootstrap ## 100,000 hostile messages at a real node, then Go and Python naras for 11 min (SOAK_ARGS="--seed N")
+soak: bootstrap ## 100,000 hostile messages at a real node, then Go and Python naras for about 28 min (SOAK_ARGS="--seed N")
 	$(PY) bench/soak.py $(SOAK_ARGS)
 	NARA_REFERENCE_SOAK=1 $(PY) -m pytest -p no:cacheprovider -q tests/reference -m soak
 

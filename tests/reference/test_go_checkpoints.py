@@ -9,9 +9,10 @@ proposals (:341-349), approving when restarts, total uptime and start time are w
 60 of its own reading (:353-360) and otherwise signing its own values; it publishes the vote after
 0-3 s of jitter (:399-427). It stores a final from the plaza with at least 5 signatures of which
 at least 2 verify with keys it knows (:797-827) and lists it at ``/api/checkpoints/all``
-(http_api.go:445-510). It proposes its own checkpoints only 24 h after boot (:121-143, checked
-every 15 min), so "a Go proposal reaches a final with our vote" is not something a test can wait
-for here.
+(http_api.go:445-510). It proposes its own checkpoint only when the last one it holds for
+itself is 24 h old (:167-201, checked every 15 min), so the soak-marked test below gives it one,
+25 h old, through its owner's /api/events/import, and waits up to 17 minutes for its proposal,
+the final built from our votes, and each of ours verifying it.
 """
 
 from __future__ import annotations

@@ -246,7 +246,7 @@ def test_leaving_a_popular_trend_is_teased() -> None:
     met(a, b)
     deliver(connect_and_announce(c, T0), a, T0 + 6 * NS)
     b.me.trend = c.me.trend = "moss-style"
-    now = T0 + 40 * NS
+    now = T0 + 130 * NS  # past the 120 s boot (nara.go:222)
     deliver(b._newspaper(now), a, now)
     deliver(c._newspaper(now), a, now)
     b.me.trend = ""
