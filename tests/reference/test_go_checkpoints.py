@@ -32,7 +32,7 @@ from nara.core.crypto import SigningKey
 from nara.core.events import SVC_CHECKPOINT, SyncEvent, new_event
 from nara.core.identity import native_soul_custom
 from nara.core.payloads import Checkpoint
-from nara.core.protocol import LATE_MEETING_S
+from nara.core.protocol import LATE_MEETING_S, NS
 from tests.conftest import Broker, NaraProcess
 from tests.integration.helpers import Plaza, parse_metrics, start_naras, until
 from tests.reference.conftest import GoNara
@@ -55,7 +55,6 @@ PROPOSER = [
 ]
 VOTER = ["-checkpoint-vote-after", "1"]
 STEADY = {"NARA_MISSING_AFTER": "300", "LOG_LEVEL": "debug"}
-NS = 1_000_000_000
 
 
 @pytest.fixture
@@ -264,10 +263,8 @@ def test_a_go_proposal_reaches_a_final_with_our_votes_that_we_verify(
     for voter in voters:
 
         def stored(voter: NaraProcess = voter) -> dict[str, Any] | None:
-            status, _, _ = voter.get(f"/api/inspector/checkpoint/{gopher.name}")
-            if status != 200:
-                return None
-            return voter.json(f"/api/inspector/checkpoint/{gopher.name}")  # type: ignore[no-any-return]
+            status, body, _ = voter.get(f"/api/inspector/checkpoint/{gopher.name}")
+            return json.loads(body) if status == 200 else None  # type: ignore[no-any-return]
 
         detail = until(stored, 30, f"{voter.name} storing the Go nara's final", interval=0.5)
         by_name = {v["voter_name"]: v for v in detail["voters"]}

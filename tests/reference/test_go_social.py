@@ -13,6 +13,7 @@ from nara.core import wire
 from nara.core.events import make_social
 from nara.core.identity import native_soul_custom
 from nara.core.personality import Personality, personality
+from nara.core.protocol import NS
 from nara.core.status import NaraObservation
 from tests.conftest import Broker, NaraProcess
 from tests.integration.helpers import Plaza, Stranger, now_ns, start_naras, until
@@ -21,7 +22,6 @@ from tests.reference.conftest import GoNara
 Spawn = Callable[..., NaraProcess]
 SpawnGo = Callable[..., GoNara]
 OURS = {"NARA_MISSING_AFTER": "300", "LOG_LEVEL": "debug"}
-NS = 1_000_000_000
 
 
 @pytest.fixture
